@@ -99,8 +99,8 @@ fn num(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{x:.3}"))
 }
 
-/// Aligned columns: the first left-aligned, the rest right-aligned.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+/// Aligned columns: the first `left` left-aligned, the rest right-aligned.
+fn table(header: &[&str], rows: &[Vec<String>], left: usize) -> String {
     let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (w, c) in width.iter_mut().zip(r) {
@@ -113,6 +113,8 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             let pad = " ".repeat(w - c.chars().count());
             if i == 0 {
                 s.push_str(&format!("{c}{pad}"));
+            } else if i < left {
+                s.push_str(&format!("  {c}{pad}"));
             } else {
                 s.push_str(&format!("  {pad}{c}"));
             }
@@ -131,8 +133,8 @@ fn group_row(g: &GroupStats) -> Vec<String> {
     vec![
         g.key.clone(),
         thousands(g.calls as u64),
-        thousands(g.input_tokens),
-        thousands(g.output_tokens),
+        g.input_tokens.map_or("-".into(), thousands),
+        g.output_tokens.map_or("-".into(), thousands),
         pct(g.cache_read_share),
         usd((g.costed > 0).then_some(g.total_cost)),
         usd(g.mean_cost),
@@ -169,35 +171,37 @@ fn render(s: &Stats) -> String {
     ];
     let mut rows: Vec<Vec<String>> = s.groups.iter().map(group_row).collect();
     rows.push(group_row(&s.total));
-    out.push_str(&table(&header, &rows));
+    out.push_str(&table(&header, &rows, 1));
     out.push_str(&format!(
         "\nper tier, over the outcome table ({}; cheapest first): {} prompts\n",
         s.tiers_from,
         thousands(s.outcome.prompts as u64)
     ));
+    // With one tier per model the model column would repeat the tier name.
+    let show_models = s.tiers.iter().any(|t| t.models != [t.name.clone()]);
     let rows: Vec<Vec<String>> = s
         .tiers
         .iter()
         .map(|t| {
-            vec![
-                t.name.clone(),
-                t.models.join(", "),
+            let mut r = vec![t.name.clone()];
+            if show_models {
+                r.push(t.models.join(", "));
+            }
+            r.extend([
                 thousands(t.observed as u64),
                 num(t.quality),
                 pct(t.pass_rate),
                 usd(t.mean_cost),
-            ]
+            ]);
+            r
         })
         .collect();
-    let header = [
-        "tier",
-        "model(s)",
-        "prompts",
-        "quality",
-        "pass rate",
-        "mean cost",
-    ];
-    out.push_str(&table(&header, &rows));
+    let mut header = vec!["tier"];
+    if show_models {
+        header.push("model(s)");
+    }
+    header.extend(["prompts", "quality", "pass rate", "mean cost"]);
+    out.push_str(&table(&header, &rows, if show_models { 2 } else { 1 }));
     let unmapped = s.outcome.unmapped_rows();
     if unmapped > 0 {
         let models: Vec<&str> = s
@@ -231,7 +235,7 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(usd(Some(0.000123)), "$0.000123");
         assert_eq!(usd(None), "-");
-        let t = table(&["a", "bb"], &[vec!["long".into(), "1".into()]]);
+        let t = table(&["a", "bb"], &[vec!["long".into(), "1".into()]], 1);
         assert_eq!(t, "a      bb\n----  --\nlong   1\n");
     }
 }

@@ -55,10 +55,10 @@ pub struct GroupStats {
     pub calls: usize,
     /// Calls with `status: error`.
     pub errors: usize,
-    /// Sum of `input_tokens` over the rows that log it.
-    pub input_tokens: u64,
-    /// Sum of `output_tokens` over the rows that log it.
-    pub output_tokens: u64,
+    /// Sum of `input_tokens` over the rows that log it (absent when none does).
+    pub input_tokens: Option<u64>,
+    /// Sum of `output_tokens` over the rows that log it (absent when none does).
+    pub output_tokens: Option<u64>,
     /// Cache-read input tokens / input tokens, over rows that log input tokens.
     pub cache_read_share: Option<f64>,
     /// Total cost in USD over rows with a known cost.
@@ -129,11 +129,13 @@ impl Acc {
         g.calls += 1;
         g.errors += usize::from(row.status == Some(Status::Error));
         if let Some(x) = row.input_tokens {
-            g.input_tokens += x;
+            *g.input_tokens.get_or_insert(0) += x;
             self.input_for_cache += x;
             self.cache_read += row.cache_read_tokens.unwrap_or(0);
         }
-        g.output_tokens += row.output_tokens.unwrap_or(0);
+        if let Some(x) = row.output_tokens {
+            *g.output_tokens.get_or_insert(0) += x;
+        }
         if let Some(c) = cost {
             g.total_cost += c;
             g.costed += 1;
@@ -290,6 +292,8 @@ mod tests {
         assert_eq!(s.groups[0].key, "big");
         assert!((s.groups[0].cost_share.unwrap() - 0.8).abs() < 1e-12);
         assert_eq!(s.groups[0].cache_read_share, Some(0.25));
+        assert_eq!(s.groups[0].input_tokens, Some(100));
+        assert_eq!(s.groups[1].input_tokens, None, "no row logs tokens");
         assert_eq!(s.groups[1].scored, 1);
         assert_eq!(s.groups[1].mean_score, Some(0.0));
         assert_eq!(s.tiers_from, "one tier per model");
