@@ -236,6 +236,6 @@ mod tests {
         assert_eq!(usd(Some(0.000123)), "$0.000123");
         assert_eq!(usd(None), "-");
         let t = table(&["a", "bb"], &[vec!["long".into(), "1".into()]], 1);
-        assert_eq!(t, "a      bb\n----  --\nlong   1\n");
+        assert_eq!(t, "a     bb\n----  --\nlong   1\n");
     }
 }

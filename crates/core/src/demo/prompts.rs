@@ -14,110 +14,49 @@ pub const KINDS: [&str; 5] = [
     "reasoning",
 ];
 
+#[rustfmt::skip]
 const PRODUCTS: &[&str] = &[
-    "wireless earbuds",
-    "standing desk",
-    "espresso machine",
-    "hiking boots",
-    "robot vacuum",
-    "mechanical keyboard",
-    "air purifier",
-    "e-reader",
-    "gaming monitor",
-    "electric kettle",
-    "smart thermostat",
-    "office chair",
-    "trail bike",
-    "camera lens",
-    "rice cooker",
-    "tent",
+    "wireless earbuds", "standing desk", "espresso machine", "hiking boots", "robot vacuum",
+    "mechanical keyboard", "air purifier", "e-reader", "gaming monitor", "electric kettle",
+    "smart thermostat", "office chair", "trail bike", "camera lens", "rice cooker", "tent",
 ];
+#[rustfmt::skip]
 const NAMES: &[&str] = &[
-    "Alice Moreau",
-    "Bilal Khan",
-    "Chen Wei",
-    "Dana Okafor",
-    "Eva Lindqvist",
-    "Farid Haddad",
-    "Grace Park",
-    "Hugo Silva",
-    "Ines Duarte",
-    "Jonas Weber",
-    "Keiko Sato",
-    "Liam O'Brien",
-    "Maya Patel",
-    "Nora Jensen",
-    "Omar Aziz",
-    "Priya Raman",
-    "Rosa Jimenez",
-    "Sven Olsen",
+    "Alice Moreau", "Bilal Khan", "Chen Wei", "Dana Okafor", "Eva Lindqvist", "Farid Haddad",
+    "Grace Park", "Hugo Silva", "Ines Duarte", "Jonas Weber", "Keiko Sato", "Liam O'Brien",
+    "Maya Patel", "Nora Jensen", "Omar Aziz", "Priya Raman", "Rosa Jimenez", "Sven Olsen",
 ];
+#[rustfmt::skip]
 const CITIES: &[&str] = &[
-    "Lisbon",
-    "Nairobi",
-    "Osaka",
-    "Denver",
-    "Krakow",
-    "Montreal",
-    "Lagos",
-    "Melbourne",
-    "Bogotá",
-    "Helsinki",
-    "Pune",
-    "Seville",
-    "Tallinn",
-    "Austin",
+    "Lisbon", "Nairobi", "Osaka", "Denver", "Krakow", "Montreal", "Lagos", "Melbourne", "Bogotá",
+    "Helsinki", "Pune", "Seville", "Tallinn", "Austin",
 ];
+#[rustfmt::skip]
 const COMPANIES: &[&str] = &[
-    "Northwind",
-    "Blue Harbor Logistics",
-    "Vantage Health",
-    "Quillon Labs",
-    "Ridgeline Energy",
-    "Orchid Retail",
-    "Helix Bank",
-    "Copperleaf Media",
-    "Tern Robotics",
-    "Saltmarsh Foods",
+    "Northwind", "Blue Harbor Logistics", "Vantage Health", "Quillon Labs", "Ridgeline Energy",
+    "Orchid Retail", "Helix Bank", "Copperleaf Media", "Tern Robotics", "Saltmarsh Foods",
 ];
+#[rustfmt::skip]
 const GOOD: &[&str] = &[
-    "works exactly as advertised",
-    "arrived two days early",
-    "is quiet and sturdy",
-    "made my mornings easier",
-    "feels premium for the price",
-    "has a battery that lasts all week",
+    "works exactly as advertised", "arrived two days early", "is quiet and sturdy",
+    "made my mornings easier", "feels premium for the price", "has a battery that lasts all week",
 ];
+#[rustfmt::skip]
 const BAD: &[&str] = &[
-    "stopped working after a week",
-    "smells of burnt plastic",
-    "came with a cracked case",
-    "is far louder than the listing claims",
-    "needed three calls to support",
+    "stopped working after a week", "smells of burnt plastic", "came with a cracked case",
+    "is far louder than the listing claims", "needed three calls to support",
     "lost its settings after every update",
 ];
+#[rustfmt::skip]
 const HARD_WORDS: &[&str] = &[
-    "notwithstanding",
-    "heteroskedastic",
-    "idempotent",
-    "indemnification",
-    "pharmacokinetic",
-    "counterfactual",
-    "amortised",
-    "subrogation",
-    "eigenvalue",
-    "jurisdictional",
-    "stochastic",
+    "notwithstanding", "heteroskedastic", "idempotent", "indemnification", "pharmacokinetic",
+    "counterfactual", "amortised", "subrogation", "eigenvalue", "jurisdictional", "stochastic",
     "non-repudiation",
 ];
+#[rustfmt::skip]
 const TOPICS: &[&str] = &[
-    "quarterly earnings call",
-    "incident postmortem",
-    "product requirements document",
-    "customer support thread",
-    "research abstract",
-    "board meeting minutes",
-    "legal memo",
+    "quarterly earnings call", "incident postmortem", "product requirements document",
+    "customer support thread", "research abstract", "board meeting minutes", "legal memo",
     "clinical trial update",
 ];
 
@@ -253,7 +192,7 @@ fn classification(rng: &mut ChaCha8Rng) -> (String, f64) {
     ];
     let n_rules = rng.random_range(0..=rules.len());
     let mut text = format!("Classify {task} as one of: {labels}.\n\nMessage: {review}\n");
-    for r in &rules[..n_rules] {
+    for r in some(rng, &rules, n_rules) {
         text.push_str(&format!("- {r}\n"));
     }
     text.push_str("Answer with the label only.");
@@ -320,7 +259,7 @@ fn extraction(rng: &mut ChaCha8Rng) -> (String, f64) {
         "Extract these fields as JSON: {}.\n\nDocument:\n{doc}",
         fields.join(", ")
     );
-    for r in &rules[..n_rules] {
+    for r in some(rng, &rules, n_rules) {
         text.push_str(&format!("- {r}\n"));
     }
     let digits = text.chars().filter(char::is_ascii_digit).count() as f64;
@@ -359,7 +298,7 @@ fn summarisation(rng: &mut ChaCha8Rng) -> (String, f64) {
     ];
     let n_rules = rng.random_range(0..=rules.len());
     let mut text = format!("Summarise the following {topic} {form}.\n");
-    for r in &rules[..n_rules] {
+    for r in some(rng, &rules, n_rules) {
         text.push_str(&format!("- {r}\n"));
     }
     text.push_str(&format!("\n{}", body.join(" ")));
@@ -422,7 +361,7 @@ fn code(rng: &mut ChaCha8Rng) -> (String, f64) {
     } else {
         format!("Write a {lang} function that {task}.\n")
     };
-    for r in &rules[..n_rules] {
+    for r in some(rng, &rules, n_rules) {
         text.push_str(&format!("- {r}\n"));
     }
     let signal = 0.2
