@@ -217,7 +217,7 @@ fn answer(
             input_tokens: Some(usage.input),
             output_tokens: Some(usage.output),
             cache_read_tokens: Some(usage.cache_read),
-            cost_usd: Some(tier.price.cost(&usage)),
+            cost_usd: Some((tier.price.cost(&usage) * 1e12).round() / 1e12),
             latency_ms: Some(latency.round()),
             score: (!error).then_some(score),
             status: Some(if error { Status::Error } else { Status::Ok }),
