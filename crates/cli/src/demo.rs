@@ -29,8 +29,8 @@ pub fn run(args: Args) -> Result<()> {
         heldout: args.heldout,
     };
     let r = demo::write(&args.out, &opts)?;
-    println!(
-        "wrote {}: train.jsonl ({} prompts, {} rows), heldout.jsonl ({} prompts, {} rows), tiers.toml (seed {})",
+    let mut text = format!(
+        "wrote {}: train.jsonl ({} prompts, {} rows), heldout.jsonl ({} prompts, {} rows), tiers.toml (seed {})\n",
         args.out.display(),
         r.train_prompts,
         r.train_rows,
@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<()> {
         r.seed
     );
     for (tier, q) in &r.mean_score {
-        println!("  {tier:<8} mean score {q:.3}");
+        text.push_str(&format!("  {tier:<8} mean score {q:.3}\n"));
     }
-    Ok(())
+    crate::stats::emit(&text)
 }

@@ -69,9 +69,12 @@ pub fn run(args: Args) -> Result<()> {
             (out, report)
         }
     };
-    println!("wrote {} rows to {}", report.rows, out.display());
-    println!("{}", report.summary());
-    Ok(())
+    crate::stats::emit(&format!(
+        "wrote {} rows to {}\n{}\n",
+        report.rows,
+        out.display(),
+        report.summary()
+    ))
 }
 
 type Sink<'a> = &'a mut dyn FnMut(LogRow) -> tierwise_core::Result<()>;

@@ -63,11 +63,20 @@ pub fn run(args: Args) -> Result<()> {
     if args.json {
         let mut v = serde_json::to_value(&s)?;
         v["read"] = serde_json::to_value(&set.report)?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        emit(&(serde_json::to_string_pretty(&v)? + "\n"))?;
     } else {
-        print!("{}", render(&s));
+        emit(&render(&s))?;
     }
     Ok(())
+}
+
+/// Print `text` to stdout; a closed pipe (`tierwise stats ... | head`) is not an error.
+pub(crate) fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// `1234567` → `1,234,567`.

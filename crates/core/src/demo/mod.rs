@@ -229,6 +229,11 @@ fn answer(
 
 /// Generate and write `train.jsonl`, `heldout.jsonl` and `tiers.toml` into `dir`.
 pub fn write(dir: &Path, opts: &DemoOptions) -> Result<DemoReport> {
+    if opts.train == 0 || opts.heldout == 0 {
+        return Err(crate::Error::Invalid(
+            "the demo needs at least one training and one held-out prompt".into(),
+        ));
+    }
     let (train, heldout) = generate(opts);
     for (name, rows) in [("train.jsonl", &train), ("heldout.jsonl", &heldout)] {
         let mut w = LogWriter::create(dir.join(name))?;
