@@ -1,7 +1,7 @@
 //! tierwise-core: the shared vocabulary of tierwise.
 //!
 //! Holds the log format (one JSON object per model call, [`log`]), its validating reader and
-//! writer ([`read`], [`write`]), the tier config ([`tiers`]), the prompts × tiers outcome table
+//! writer ([`read`], [`mod@write`]), the tier config ([`tiers`]), the prompts × tiers outcome table
 //! that training and evals consume ([`outcome`]), fold splitting ([`folds`]), importers for public
 //! outcome data ([`import`]), log dashboards ([`stats`]) and the synthetic demo workload
 //! ([`demo`]).

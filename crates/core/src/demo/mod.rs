@@ -97,7 +97,7 @@ impl Default for DemoOptions {
     }
 }
 
-/// What [`write`] produced.
+/// What [`write()`] produced.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DemoReport {
     /// Seed used.
