@@ -64,6 +64,12 @@ impl ClientBuilder {
         self
     }
 
+    /// As [`ClientBuilder::router`], for a route shared with other code.
+    pub fn router_arc(mut self, route: Arc<dyn Route>) -> Self {
+        self.route = Some(route);
+        self
+    }
+
     /// The tier used when there is no router and the request names none (default: the first,
     /// cheapest tier).
     pub fn default_tier(mut self, name: impl Into<String>) -> Self {

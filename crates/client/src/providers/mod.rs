@@ -227,3 +227,56 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(10));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(10));
+        assert_eq!(
+            retry_after(&h(&[("retry-after", "7")]), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(&h(&[("retry-after", &date)]), now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            retry_after(&h(&[("retry-after", &past)]), now),
+            Some(Duration::ZERO)
+        );
+        // retry-after-ms wins over Retry-After.
+        let both = h(&[("retry-after", "7"), ("retry-after-ms", "250")]);
+        assert_eq!(retry_after(&both, now), Some(Duration::from_millis(250)));
+        assert_eq!(retry_after(&h(&[("retry-after", "soon")]), now), None);
+        assert_eq!(retry_after(&h(&[]), now), None);
+    }
+
+    #[test]
+    fn endpoints_and_error_messages() {
+        let mut t = Tier::new("t", "m");
+        assert_eq!(endpoint(&t), "https://api.openai.com/v1/chat/completions");
+        t.provider = Provider::Anthropic;
+        assert_eq!(endpoint(&t), "https://api.anthropic.com/v1/messages");
+        t.base_url = Some("http://127.0.0.1:9/".into());
+        assert_eq!(endpoint(&t), "http://127.0.0.1:9/v1/messages");
+        let anthropic =
+            br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        assert_eq!(error_message(anthropic), "Overloaded");
+        assert_eq!(error_message(b""), "(empty body)");
+        let hdr = headers(Provider::Openai, "sk-x");
+        assert!(!format!("{hdr:?}").contains("sk-x"));
+    }
+}
