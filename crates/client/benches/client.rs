@@ -95,6 +95,25 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("request_clone_only", |b| b.iter(|| black_box(req.clone())));
+    g.bench_function("block_on_only", |b| {
+        b.iter(|| black_box(rt.block_on(async { 1 })))
+    });
+    let stop: Vec<String> = Vec::new();
+    g.bench_function("key_only", |b| {
+        b.iter(|| {
+            black_box(tierwise_client::cache::key(
+                &tierwise_client::cache::KeyParts {
+                    tenant: "acme",
+                    model: "gpt-4o-mini",
+                    messages: &req.messages,
+                    tools: &req.tools,
+                    max_tokens: 64,
+                    stop: &stop,
+                    temperature: None,
+                },
+            ))
+        })
+    });
     g.finish();
 }
 

@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tierwise_core::text;
 
 /// Exact-cache settings.
 #[derive(Debug, Clone, Copy)]
@@ -83,32 +82,63 @@ pub struct KeyParts<'a> {
 
 /// The key of a request: text is whitespace-normalised, stop sequences sorted, so requests that
 /// differ only in layout share an answer; anything else that changes the answer changes the key.
+/// Every field is hashed length-prefixed (words one by one), so no two requests share an input.
 pub fn key(p: &KeyParts<'_>) -> Key {
-    let messages: Vec<Value> = p
-        .messages
-        .iter()
-        .map(|m| {
-            let mut extra = m.extra.clone();
-            extra.insert("role".into(), m.role.clone().into());
-            extra.insert("content".into(), text::normalize(&m.text()).into());
-            Value::Object(extra)
-        })
-        .collect();
+    let mut h = Sha256::new();
+    put(&mut h, p.tenant.as_bytes());
+    put(&mut h, p.model.as_bytes());
+    h.update((p.messages.len() as u64).to_le_bytes());
+    for m in p.messages {
+        put(&mut h, m.role.as_bytes());
+        match &m.content {
+            Value::String(s) => put_normalized(&mut h, s),
+            _ => put_normalized(&mut h, &m.text()),
+        }
+        if m.extra.is_empty() {
+            h.update([0u8]);
+        } else {
+            h.update([1u8]);
+            put(
+                &mut h,
+                Value::Object(m.extra.clone()).to_string().as_bytes(),
+            );
+        }
+    }
+    h.update((p.tools.len() as u64).to_le_bytes());
+    for t in p.tools {
+        put(&mut h, t.name.as_bytes());
+        put(&mut h, t.description.as_bytes());
+        put(&mut h, t.parameters.to_string().as_bytes());
+    }
+    h.update(p.max_tokens.to_le_bytes());
     let mut stop: Vec<&String> = p.stop.iter().collect();
     stop.sort();
     stop.dedup();
-    let canonical = json!({
-        "tenant": p.tenant,
-        "model": p.model,
-        "messages": messages,
-        "tools": p.tools,
-        "max_tokens": p.max_tokens,
-        "stop": stop,
-        "temperature": p.temperature,
-    });
-    let mut h = Sha256::new();
-    h.update(canonical.to_string().as_bytes());
+    h.update((stop.len() as u64).to_le_bytes());
+    for s in stop {
+        put(&mut h, s.as_bytes());
+    }
+    match p.temperature {
+        None => h.update([0u8]),
+        Some(t) => {
+            h.update([1u8]);
+            h.update(t.to_bits().to_le_bytes());
+        }
+    }
     h.finalize().into()
+}
+
+fn put(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+/// Hash `text` as `tierwise_core::text::normalize` would leave it, without allocating.
+fn put_normalized(h: &mut Sha256, text: &str) {
+    for word in text.split_whitespace() {
+        put(h, word.as_bytes());
+    }
+    h.update(u64::MAX.to_le_bytes());
 }
 
 #[cfg(test)]
@@ -139,5 +169,10 @@ mod tests {
         assert_ne!(k("t", "m", "hi", &[]), k("u", "m", "hi", &[]));
         assert_ne!(k("t", "m", "hi", &[]), k("t", "n", "hi", &[]));
         assert_ne!(k("t", "m", "hi", &[]), k("t", "m", "Hi", &[]));
+        assert_ne!(k("t", "m", "a b", &[]), k("t", "m", "ab", &[]));
+        assert_ne!(
+            k("t", "m", "hi", &[]),
+            k("t", "m", "hi", &["x".to_string()])
+        );
     }
 }
