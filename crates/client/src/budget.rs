@@ -18,13 +18,16 @@ use crate::request::Tool;
 pub struct Budget {
     caps: HashMap<String, f64>,
     default_cap: Option<f64>,
-    ledger: Arc<Mutex<HashMap<(String, Date), f64>>>,
+    ledger: Ledger,
 }
+
+/// Spent plus reserved US dollars per (customer, UTC day).
+type Ledger = Arc<Mutex<HashMap<(String, Date), f64>>>;
 
 /// A reserved amount; settle it with the real cost, or drop it to release it.
 #[derive(Debug)]
 pub struct Reservation {
-    ledger: Option<Arc<Mutex<HashMap<(String, Date), f64>>>>,
+    ledger: Option<Ledger>,
     key: (String, Date),
     amount: f64,
 }

@@ -35,6 +35,7 @@ pub mod record;
 pub mod request;
 pub mod retry;
 pub mod route;
+mod route_router;
 pub mod sink;
 
 pub use budget::Budget;

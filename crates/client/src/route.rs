@@ -2,8 +2,8 @@
 //! neither — the caller's tier or the client's default tier.
 use crate::request::ChatRequest;
 
-/// Chooses a tier for a request. Implemented for closures `Fn(&ChatRequest) -> String`; the
-/// trained `tierwise_router::Router` implements it once the router crate lands.
+/// Chooses a tier for a request. Implemented for a trained `tierwise_router::Router` and for
+/// closures `Fn(&ChatRequest) -> String`.
 pub trait Route: Send + Sync {
     /// The name of the tier that should answer.
     fn route(&self, req: &ChatRequest) -> String;
