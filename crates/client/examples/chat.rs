@@ -2,16 +2,19 @@
 //!
 //! ```text
 //! cargo run -p tierwise-client --example chat -- "Explain TCP slow start in two sentences"
+//! cargo run -p tierwise-client --example chat -- --tiers tiers.toml --router models/demo "…"
 //! cargo run -p tierwise-client --example chat -- --tiers tiers.toml --tier large "…"
 //! ```
 //!
-//! Without `--tiers` it uses two OpenAI tiers (gpt-4o-mini, gpt-4o) and a demo rule (prompts over
-//! 300 characters go to the large tier) in place of a trained router. With no API key set for the
+//! `--router DIR` routes with a trained router (`tierwise train` output). Without it, a demo rule
+//! (prompts over 300 characters go to the last tier) stands in. Without `--tiers` it uses two
+//! OpenAI tiers (gpt-4o-mini, gpt-4o). With no API key set for the
 //! chosen tier it names the missing variable and exits with status 2.
 use std::process::ExitCode;
 
 use tierwise_client::{ChatRequest, Client, JsonlSink, Tiers};
 use tierwise_core::{Price, Tier};
+use tierwise_router::Router;
 
 fn default_tiers() -> Tiers {
     let mut small = Tier::new("small", "gpt-4o-mini");
@@ -38,13 +41,14 @@ fn default_tiers() -> Tiers {
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let (mut tiers_path, mut tier, mut prompt) = (None, None, Vec::new());
+    let (mut tiers_path, mut router, mut tier, mut prompt) = (None, None, None, Vec::new());
     while let Some(a) = args.next() {
         match a.as_str() {
             "--tiers" => tiers_path = args.next(),
             "--tier" => tier = args.next(),
+            "--router" => router = args.next(),
             "-h" | "--help" => {
-                eprintln!("usage: chat [--tiers tiers.toml] [--tier NAME] PROMPT…");
+                eprintln!("usage: chat [--tiers tiers.toml] [--router DIR] [--tier NAME] PROMPT…");
                 return ExitCode::SUCCESS;
             }
             _ => prompt.push(a),
@@ -70,19 +74,27 @@ async fn main() -> ExitCode {
         .map(|t| t.name.clone())
         .unwrap_or_default();
     let first = tiers.tiers[0].name.clone();
-    let client = match Client::builder()
+    let builder = Client::builder()
         .tiers(tiers)
-        .router(move |r: &ChatRequest| {
+        .log_sink(JsonlSink::daily("logs/"));
+    let builder = match router {
+        Some(dir) => match Router::load(&dir) {
+            Ok(r) => builder.router(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => builder.router(move |r: &ChatRequest| {
             let len: usize = r.messages.iter().map(|m| m.text().len()).sum();
             if len > 300 {
                 last.clone()
             } else {
                 first.clone()
             }
-        })
-        .log_sink(JsonlSink::daily("logs/"))
-        .build()
-    {
+        }),
+    };
+    let client = match builder.build() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
