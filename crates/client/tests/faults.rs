@@ -160,3 +160,24 @@ async fn unauthorized_is_not_retried_and_never_shows_the_key() {
         Some(&*format!("Bearer {SECRET}"))
     );
 }
+
+#[tokio::test]
+async fn connection_refused_is_retried_then_unavailable() {
+    let p = TestProvider::start(Wire::OpenAi, vec![]).await;
+    let mut t = tier("t", "m", &p, 1.0, 1.0);
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    t.base_url = Some(format!("http://127.0.0.1:{port}/v1"));
+    let client = builder(vec![t]).build().unwrap();
+    let start = Instant::now();
+    let r = client.chat(ChatRequest::user("hi")).await;
+    assert!(
+        matches!(r, Err(Error::ProviderUnavailable { attempts: 5, .. })),
+        "{r:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(2));
+}

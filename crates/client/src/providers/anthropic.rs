@@ -56,7 +56,7 @@ pub fn body(p: &Prepared<'_>) -> Result<Value, String> {
         b.insert("stop_sequences".into(), json!(p.stop));
     }
     if let Some(t) = p.temperature {
-        b.insert("temperature".into(), json!(t));
+        b.insert("temperature".into(), super::temperature(t));
     }
     if !p.tools.is_empty() {
         let tools: Vec<Value> = p

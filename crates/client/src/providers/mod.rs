@@ -82,6 +82,12 @@ impl std::fmt::Display for AttemptError {
     }
 }
 
+/// A temperature as JSON, written as typed (0.7, not 0.699999988079071).
+pub fn temperature(t: f32) -> Value {
+    let shortest: f64 = t.to_string().parse().unwrap_or(t as f64);
+    serde_json::Number::from_f64(shortest).map_or(Value::Null, Value::Number)
+}
+
 /// The URL a tier's calls go to.
 pub fn endpoint(tier: &Tier) -> String {
     let base = tier.base_url.as_deref().map(|b| b.trim_end_matches('/'));
@@ -276,6 +282,7 @@ mod tests {
             br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
         assert_eq!(error_message(anthropic), "Overloaded");
         assert_eq!(error_message(b""), "(empty body)");
+        assert_eq!(temperature(0.7).to_string(), "0.7");
         let hdr = headers(Provider::Openai, "sk-x");
         assert!(!format!("{hdr:?}").contains("sk-x"));
     }

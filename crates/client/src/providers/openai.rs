@@ -35,7 +35,7 @@ pub fn body(p: &Prepared<'_>, official: bool) -> Result<Value, String> {
         b.insert("stop".into(), json!(p.stop));
     }
     if let Some(t) = p.temperature {
-        b.insert("temperature".into(), json!(t));
+        b.insert("temperature".into(), super::temperature(t));
     }
     if !p.tools.is_empty() {
         let tools: Vec<Value> = p
