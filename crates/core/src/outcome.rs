@@ -47,6 +47,9 @@ pub struct OutcomeCounts {
     pub unmapped_models: BTreeMap<String, usize>,
     /// Rows that map to a tier but carry no score.
     pub rows_without_score: usize,
+    /// Rows served from the client's exact response cache (`"cache": "exact"`): not model
+    /// outcomes, so they add neither a prompt, a score nor a cost to the table.
+    pub cache_hits: usize,
 }
 
 impl OutcomeCounts {
@@ -97,6 +100,10 @@ impl OutcomeTable {
             ..Default::default()
         };
         for row in rows {
+            if row.extra.get("cache").and_then(|c| c.as_str()) == Some("exact") {
+                counts.cache_hits += 1;
+                continue;
+            }
             let tier = config.tier_of_row(row);
             let Some(t) = tier else {
                 *counts.unmapped_models.entry(row.model.clone()).or_default() += 1;
@@ -214,6 +221,7 @@ impl OutcomeTable {
                 observed_per_tier: observed,
                 unmapped_models: BTreeMap::new(),
                 rows_without_score: 0,
+                cache_hits: 0,
             },
             prompts,
             cells,
@@ -270,6 +278,11 @@ mod tests {
             row(" p1 ", "mb", Some(1.0), None),
             row("p2", "mb", Some(0.0), Some(2.0)),
             row("p2", "zz", Some(1.0), None),
+            {
+                let mut hit = row("p3", "ma", Some(1.0), Some(0.0));
+                hit.extra.insert("cache".into(), "exact".into());
+                hit
+            },
         ];
         let t = OutcomeTable::build(&rows, &config);
         assert_eq!(t.len(), 2);
@@ -281,6 +294,7 @@ mod tests {
         assert_eq!(t.counts.observed_per_tier, vec![1, 2]);
         assert_eq!(t.counts.unmapped_rows(), 1);
         assert_eq!(t.counts.rows_without_score, 1);
+        assert_eq!(t.counts.cache_hits, 1, "a cache hit is not a model outcome");
         let s = t.subset(&[1]);
         assert_eq!(s.prompts[0].text, "p2");
         assert_eq!(s.counts.observed_per_tier, vec![0, 1]);
