@@ -108,9 +108,12 @@ pub fn evaluate(
     let estimates: Vec<Estimate> = (0..values.len())
         .map(|i| interval(values[i], draws.iter().map(|d| d[i]), better[i]))
         .collect();
+    // APGR and CPT exist only for two tiers: leave them out otherwise, so a gate naming them
+    // errors instead of comparing against nothing.
     let metrics = scalars
         .iter()
         .zip(&estimates)
+        .filter(|(s, _)| nt == 2 || !matches!(s.0, "apgr" | "cpt50" | "cpt80"))
         .map(|(s, e)| (s.0.to_string(), *e))
         .collect();
     let k = scalars.len();

@@ -9,10 +9,17 @@
 pub mod bootstrap;
 pub mod curve;
 pub mod error;
+pub mod gate;
+pub mod leakage;
+pub mod markdown;
 pub mod metrics;
+pub mod plot;
+pub mod report;
 pub mod table;
 
 pub use bootstrap::{evaluate, BootstrapOptions, Estimate, Evaluation};
 pub use error::{Error, Result};
+pub use leakage::{Fingerprints, Leakage};
 pub use metrics::{Evaluator, Sample};
+pub use report::{Context, Report};
 pub use table::{EvalTable, Predictions, PromptCounts};
