@@ -8,6 +8,7 @@
 
 pub mod bootstrap;
 pub mod curve;
+pub mod decisions;
 pub mod error;
 pub mod gate;
 pub mod leakage;
