@@ -83,14 +83,20 @@ pub fn read(path: &Path, tiers: &[String]) -> Result<HashMap<String, Decision>> 
             .map(|x| x as f32)
             .collect();
         let cost = per_tier("expected_cost_usd", 0.0, f64::MAX)?;
-        if out
-            .insert(id.to_string(), Decision { tier, p, cost })
-            .is_some()
-        {
-            return Err(bad(
-                "id",
-                format!("`{id}` has a decision on an earlier line"),
-            ));
+        // `tierwise route` on a log file answers every row, so a prompt logged once per tier
+        // repeats: the same decision again is fine, a different one is an error.
+        let d = Decision { tier, p, cost };
+        match out.get(id) {
+            Some(prev) if *prev != d => {
+                return Err(bad(
+                    "id",
+                    format!("`{id}` has a different decision on an earlier line"),
+                ))
+            }
+            Some(_) => {}
+            None => {
+                out.insert(id.to_string(), d);
+            }
         }
     }
     Ok(out)
@@ -143,6 +149,7 @@ mod tests {
             line("p0", "b", 0.2),
             line("p9", "a", 0.8),
             line("p2", "a", 0.7),
+            line("p0", "b", 0.2),
         ]
         .join("\n");
         std::fs::write(&path, text).unwrap();
@@ -172,7 +179,7 @@ mod tests {
             (line("x", "c", 0.1), ":1: field `tier`"),
             (line("x", "a", 1.5), ":1: field `p.a`"),
             (
-                format!("{}\n{}", line("x", "a", 0.1), line("x", "a", 0.1)),
+                format!("{}\n{}", line("x", "a", 0.1), line("x", "a", 0.2)),
                 ":2: field `id`",
             ),
             ("{\"id\":1}".into(), ":1: field `id`"),
