@@ -1,10 +1,45 @@
-//! `tierwise demo` (not implemented yet).
-use anyhow::{bail, Result};
+//! `tierwise demo`: write the seeded SYNTHETIC demo workload (`train.jsonl`, `heldout.jsonl`,
+//! `tiers.toml`).
+use std::path::PathBuf;
+
+use anyhow::Result;
+use tierwise_core::demo::{self, DemoOptions};
 
 /// Arguments of `tierwise demo`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Folder to write `train.jsonl`, `heldout.jsonl` and `tiers.toml` into.
+    #[arg(long, default_value = "datasets/demo")]
+    out: PathBuf,
+    /// RNG seed: the same seed writes the same files.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Training prompts (each answered by every tier).
+    #[arg(long, default_value_t = DemoOptions::default().train)]
+    train: usize,
+    /// Held-out prompts (each answered by every tier), dated after the training prompts.
+    #[arg(long, default_value_t = DemoOptions::default().heldout)]
+    heldout: usize,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    bail!("`tierwise demo` is not implemented yet")
+pub fn run(args: Args) -> Result<()> {
+    let opts = DemoOptions {
+        seed: args.seed,
+        train: args.train,
+        heldout: args.heldout,
+    };
+    let r = demo::write(&args.out, &opts)?;
+    println!(
+        "wrote {}: train.jsonl ({} prompts, {} rows), heldout.jsonl ({} prompts, {} rows), tiers.toml (seed {})",
+        args.out.display(),
+        r.train_prompts,
+        r.train_rows,
+        r.heldout_prompts,
+        r.heldout_rows,
+        r.seed
+    );
+    for (tier, q) in &r.mean_score {
+        println!("  {tier:<8} mean score {q:.3}");
+    }
+    Ok(())
 }

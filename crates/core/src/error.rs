@@ -25,6 +25,8 @@ pub enum RejectKind {
     BadField,
     /// Two rows share an `id` but their prompt texts differ.
     IdConflict,
+    /// A CSV record is malformed (importers).
+    MalformedCsv,
 }
 
 impl RejectKind {
@@ -39,6 +41,7 @@ impl RejectKind {
             RejectKind::Negative => "negative cost, latency or tokens",
             RejectKind::BadField => "field of the wrong type or value",
             RejectKind::IdConflict => "id reused for a different prompt",
+            RejectKind::MalformedCsv => "malformed CSV",
         }
     }
 }

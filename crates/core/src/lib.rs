@@ -10,12 +10,15 @@
 //! `tierwise-client`.
 #![deny(missing_docs)]
 
+pub mod demo;
 pub mod error;
 pub mod folds;
+pub mod import;
 pub mod log;
 pub mod outcome;
 pub mod progress;
 pub mod read;
+pub mod stats;
 pub mod text;
 pub mod tiers;
 pub mod write;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::log::LogRow;
-use crate::tiers::{TierConfig, Usage};
+use crate::tiers::TierConfig;
 
 /// One prompt of the table.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,9 +97,7 @@ impl OutcomeTable {
             ..Default::default()
         };
         for row in rows {
-            let tier = config
-                .tier_of_model(&row.model)
-                .or_else(|| row.tier.as_deref().and_then(|t| config.index(t)));
+            let tier = config.tier_of_row(row);
             let Some(t) = tier else {
                 *counts.unmapped_models.entry(row.model.clone()).or_default() += 1;
                 continue;
@@ -129,18 +127,7 @@ impl OutcomeTable {
                 Some(s) => acc.score = (acc.score.0 + s, acc.score.1 + 1),
                 None => counts.rows_without_score += 1,
             }
-            let price = &config.tiers[t].price;
-            let cost = row.cost_usd.or_else(|| {
-                let (input, output) = (row.input_tokens?, row.output_tokens?);
-                (!price.is_zero()).then(|| {
-                    price.cost(&Usage {
-                        input,
-                        output,
-                        cache_read: row.cache_read_tokens.unwrap_or(0),
-                        cache_write: row.cache_write_tokens.unwrap_or(0),
-                    })
-                })
-            });
+            let cost = config.row_cost(row, Some(t));
             if let Some(c) = cost {
                 acc.cost = (acc.cost.0 + c, acc.cost.1 + 1);
             }

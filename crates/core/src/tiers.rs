@@ -17,6 +17,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::log::LogRow;
 
 /// Which wire API a tier speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -62,6 +63,18 @@ pub struct Usage {
     pub cache_read: u64,
     /// Input tokens written to the cache.
     pub cache_write: u64,
+}
+
+impl Usage {
+    /// The usage a log row records, when it records both input and output tokens.
+    pub fn of_row(row: &LogRow) -> Option<Usage> {
+        Some(Usage {
+            input: row.input_tokens?,
+            output: row.output_tokens?,
+            cache_read: row.cache_read_tokens.unwrap_or(0),
+            cache_write: row.cache_write_tokens.unwrap_or(0),
+        })
+    }
 }
 
 impl Price {
@@ -283,6 +296,44 @@ impl TierConfig {
         self.tiers.iter().map(|t| t.name.clone()).collect()
     }
 
+    /// The tier of a log row: by its model, else by its `tier` name.
+    pub fn tier_of_row(&self, row: &LogRow) -> Option<usize> {
+        self.tier_of_model(&row.model)
+            .or_else(|| row.tier.as_deref().and_then(|t| self.index(t)))
+    }
+
+    /// A row's cost: `cost_usd` when logged, else its tokens at tier `tier`'s prices (when that
+    /// tier has prices), else unknown.
+    pub fn row_cost(&self, row: &LogRow, tier: Option<usize>) -> Option<f64> {
+        row.cost_usd.or_else(|| {
+            let price = &self.tiers.get(tier?)?.price;
+            let usage = Usage::of_row(row)?;
+            (!price.is_zero()).then(|| price.cost(&usage))
+        })
+    }
+
+    /// One tier per logged model (named after it, no prices), cheapest first by the mean logged
+    /// `cost_usd` of its rows; models without any cost come last; ties go by name. For dashboards
+    /// and evals over logs that come without a tier config.
+    pub fn per_model(rows: &[LogRow]) -> Result<Self> {
+        let mut cost: std::collections::BTreeMap<&str, (f64, usize)> = Default::default();
+        for row in rows {
+            let e = cost.entry(row.model.as_str()).or_default();
+            if let Some(c) = row.cost_usd {
+                *e = (e.0 + c, e.1 + 1);
+            }
+        }
+        let mut models: Vec<(&str, f64)> = cost
+            .into_iter()
+            .map(|(m, (sum, n))| (m, if n > 0 { sum / n as f64 } else { f64::INFINITY }))
+            .collect();
+        models.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
+        let tiers = models.into_iter().map(|(m, _)| Tier::new(m, m)).collect();
+        let config = TierConfig { tiers };
+        config.validate("(one tier per model)")?;
+        Ok(config)
+    }
+
     /// Whether any tier has a non-zero price.
     pub fn has_prices(&self) -> bool {
         self.tiers.iter().any(|t| !t.price.is_zero())
@@ -323,6 +374,31 @@ provider = "anthropic"
         assert_eq!(c.tier_of_model("l-old"), Some(1));
         assert_eq!(c.tiers[1].api_key_var(), "ANTHROPIC_API_KEY");
         assert_eq!(c.tiers[0].pass_mark, 0.5);
+    }
+
+    #[test]
+    fn per_model_orders_by_mean_cost() {
+        let row = |m: &str, c: Option<f64>| LogRow {
+            cost_usd: c,
+            ..LogRow::new("p", m)
+        };
+        let rows = [
+            row("big", Some(3.0)),
+            row("nocost", None),
+            row("small", Some(0.5)),
+            row("big", Some(1.0)),
+            row("small", Some(1.5)),
+            row("mid", Some(1.5)),
+        ];
+        let c = TierConfig::per_model(&rows).unwrap();
+        assert_eq!(c.names(), ["small", "mid", "big", "nocost"]);
+        assert!(TierConfig::per_model(&[]).is_err());
+        let mut r = LogRow::new("p", "x");
+        r.tier = Some("mid".into());
+        r.input_tokens = Some(10);
+        r.output_tokens = Some(1);
+        assert_eq!(c.tier_of_row(&r), Some(1));
+        assert_eq!(c.row_cost(&r, Some(1)), None, "no prices, no cost");
     }
 
     #[test]

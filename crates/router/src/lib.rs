@@ -1,6 +1,177 @@
 //! tierwise-router: loads a trained router artifact and decides a tier for a prompt, in-process,
 //! in microseconds. No HTTP, no async runtime, no global state.
 //!
-//! Holds: the artifact format, the featuriser shared with training, the forward pass and the
-//! policy. Does not hold: training (`tierwise-train`) or calling providers (`tierwise-client`).
+//! Holds: the artifact format ([`artifact`]), the featuriser shared with training
+//! ([`features`]), the forward pass ([`model`]), calibration, expected cost and the policy
+//! ([`policy`]). Does not hold: training (`tierwise-train`) or calling providers
+//! (`tierwise-client`).
 #![deny(missing_docs)]
+
+pub mod artifact;
+pub mod error;
+pub mod features;
+pub mod model;
+pub mod policy;
+mod prompt;
+mod wordpiece;
+
+use std::path::Path;
+
+pub use artifact::ArtifactMeta;
+pub use error::{Error, Result};
+pub use model::Model;
+pub use policy::Target;
+pub use prompt::Prompt;
+use tierwise_core::Tier;
+
+/// Calibrated pass probabilities and expected costs of one prompt, before the policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Calibrated P(pass) per tier.
+    pub p: Vec<f32>,
+    /// Expected cost (USD) per tier.
+    pub expected_cost_usd: Vec<f64>,
+}
+
+/// A routing decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// The chosen tier's name.
+    pub tier: String,
+    /// Its index in [`Router::tiers`].
+    pub tier_index: usize,
+    /// Its model.
+    pub model: String,
+    /// Calibrated P(pass) per tier.
+    pub p: Vec<f32>,
+    /// Expected cost (USD) per tier.
+    pub expected_cost_usd: Vec<f64>,
+    /// The cheapest tier predicted to pass (p ≥ 0.5), else the last tier.
+    pub difficulty: usize,
+}
+
+/// A loaded router.
+#[derive(Debug, Clone)]
+pub struct Router {
+    model: Model,
+    meta: ArtifactMeta,
+    lambda: f64,
+}
+
+impl Router {
+    /// Load `dir/router.json`, `dir/router.safetensors` and `dir/tokenizer.json`; use the stored λ.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Router> {
+        let dir = dir.as_ref();
+        let meta = artifact::read_meta(dir)?;
+        let wpath = dir.join(artifact::WEIGHTS_FILE);
+        let bytes = std::fs::read(&wpath).map_err(|e| Error::io(&wpath, e))?;
+        let weights = artifact::Weights::from_bytes(&bytes, &meta, &wpath)?;
+        let tpath = dir.join(artifact::TOKENIZER_FILE);
+        let tokenizer = tokenizers::Tokenizer::from_file(&tpath)
+            .map_err(|e| Error::artifact(&tpath, format!("not a valid tokenizer: {e}")))?;
+        Ok(Router::from_parts(meta, weights, tokenizer))
+    }
+
+    /// Load and re-pick λ for `target` from the stored validation curve.
+    pub fn load_with(dir: impl AsRef<Path>, target: Target) -> Result<Router> {
+        let mut r = Router::load(dir)?;
+        r.set_target(target)?;
+        Ok(r)
+    }
+
+    /// A router from parts already checked (used by training before writing the artifact).
+    pub fn from_parts(
+        meta: ArtifactMeta,
+        weights: artifact::Weights,
+        tokenizer: tokenizers::Tokenizer,
+    ) -> Router {
+        let featuriser = features::Featuriser::new(meta.featuriser.clone(), tokenizer);
+        let model = Model::new(featuriser, weights, meta.network.dim, meta.network.hidden);
+        let lambda = meta.lambda;
+        Router {
+            model,
+            meta,
+            lambda,
+        }
+    }
+
+    /// Re-pick λ for `target` from the stored validation curve.
+    pub fn set_target(&mut self, target: Target) -> Result<()> {
+        let (l, _) =
+            policy::pick_lambda(&self.meta.validation_curve, &self.meta.single_tiers, target)
+                .ok_or_else(|| Error::Invalid("the artifact holds no validation curve".into()))?;
+        self.lambda = l;
+        Ok(())
+    }
+
+    /// Calibrated probabilities and expected costs, without the policy.
+    pub fn predict(&self, prompt: &Prompt) -> Prediction {
+        let t = self.meta.tiers.len();
+        let mut p = vec![0f32; t];
+        self.model.logits(&prompt.view(), &mut p);
+        for (x, c) in p.iter_mut().zip(&self.meta.calibration) {
+            *x = c.apply(*x);
+        }
+        let tokens = tierwise_core::text::estimate_tokens(prompt.text_str()) as f64;
+        let expected_cost_usd = self.meta.cost_model.iter().map(|c| c.cost(tokens)).collect();
+        Prediction {
+            p,
+            expected_cost_usd,
+        }
+    }
+
+    /// The policy's choice for a prediction at `lambda`.
+    pub fn choose(&self, pred: &Prediction, lambda: f64) -> usize {
+        policy::choose(&pred.p, &pred.expected_cost_usd, lambda, self.meta.cost_scale)
+    }
+
+    /// Decide a tier for one prompt.
+    pub fn decide(&self, prompt: &Prompt) -> Decision {
+        let pred = self.predict(prompt);
+        let i = self.choose(&pred, self.lambda);
+        let difficulty = pred
+            .p
+            .iter()
+            .position(|&x| x >= 0.5)
+            .unwrap_or(pred.p.len() - 1);
+        let tier = &self.meta.tiers[i];
+        Decision {
+            tier: tier.name.clone(),
+            tier_index: i,
+            model: tier.model.clone(),
+            p: pred.p,
+            expected_cost_usd: pred.expected_cost_usd,
+            difficulty,
+        }
+    }
+
+    /// Decide a tier for each prompt.
+    pub fn decide_batch(&self, prompts: &[Prompt]) -> Vec<Decision> {
+        prompts.iter().map(|p| self.decide(p)).collect()
+    }
+
+    /// The λ in force.
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
+
+    /// ĉ_max: the largest mean expected cost of any tier.
+    pub fn cost_scale(&self) -> f64 {
+        self.meta.cost_scale
+    }
+
+    /// The tiers, cheapest first.
+    pub fn tiers(&self) -> &[Tier] {
+        &self.meta.tiers
+    }
+
+    /// `router.json`.
+    pub fn meta(&self) -> &ArtifactMeta {
+        &self.meta
+    }
+
+    /// The underlying model (raw logits).
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+}

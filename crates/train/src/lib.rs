@@ -1,6 +1,21 @@
 //! tierwise-train: fits the difficulty classifier (one pass probability per tier) from an
 //! outcome table with candle, and writes a router artifact that `tierwise-router` loads.
 //!
-//! Holds: featurisation at training time, the network, the masked stable loss, calibration and
-//! the λ choice. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
+//! Holds: tokenizer training, featurisation at training time (through the router's own
+//! featuriser, so training and serving cannot disagree), the network and its masked stable loss,
+//! calibration, the cost model and the λ choice, and the baselines the quality bench compares
+//! against. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
 #![deny(missing_docs)]
+
+pub mod baselines;
+pub mod calib;
+pub mod cost;
+pub mod curve;
+pub mod data;
+pub mod error;
+pub mod net;
+mod pipeline;
+pub mod tokenizer;
+
+pub use error::{Error, Result};
+pub use pipeline::{sha256_file, train, Epoch, TrainOptions, Trained};

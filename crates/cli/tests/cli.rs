@@ -1,0 +1,236 @@
+//! End-to-end tests of the `tierwise` binary: import, stats and demo.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tierwise(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tierwise"))
+        .args(args)
+        .output()
+        .expect("run tierwise")
+}
+
+fn ok(args: &[&str]) -> (String, String) {
+    let out = tierwise(args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert!(out.status.success(), "tierwise {args:?} failed:\n{stderr}");
+    (stdout, stderr)
+}
+
+fn fails(args: &[&str]) -> String {
+    let out = tierwise(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "tierwise {args:?} should fail with 2"
+    );
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const RB: &str = "\
+,sample_id,prompt,eval_name,cheap,dear,cheap|model_response,dear|model_response,cheap|total_cost,dear|total_cost,oracle_model_to_route_to
+0,t.1,['What is 2+2?'],math,1.0,1.0,['4'],['4'],0.001,0.01,cheap
+1,t.2,['Prove it.'],math,0.0,,['no'],,0.002,,dear
+";
+
+#[test]
+fn import_then_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rb.csv");
+    std::fs::write(&csv, RB).unwrap();
+    let out = dir.path().join("logs/rb.jsonl");
+    let (stdout, _) = ok(&["import", "routerbench", s(&csv), "--out", s(&out)]);
+    assert!(stdout.starts_with("wrote 3 rows to"), "{stdout}");
+    assert!(
+        stdout.contains("missing outcomes (no row written): 1"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
+
+    let (table, _) = ok(&["stats", "--logs", s(&out), "--by", "feature"]);
+    assert!(
+        table.starts_with("3 rows · 2 prompts · 2 models · 3 scored · total cost $0.0130"),
+        "{table}"
+    );
+    assert!(table.contains("math"), "{table}");
+    let (json, _) = ok(&["stats", "--logs", s(&out), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (
+            v["rows"].as_u64(),
+            v["prompts"].as_u64(),
+            v["models"].as_u64()
+        ),
+        (Some(3), Some(2), Some(2))
+    );
+    assert_eq!(v["tiers"][0]["name"], "cheap", "cheapest model first");
+    assert_eq!(v["tiers"][0]["observed"], 2);
+    assert_eq!(v["tiers"][1]["observed"], 1);
+    assert_eq!(v["read"]["kept"], 3);
+}
+
+#[test]
+fn bad_input_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &logs,
+        "{\"prompt\":\"a\",\"model\":\"m\",\"score\":1}\n{\"prompt\":\"b\",\"model\":\"m\",\"score\":7}\n{\"prompt\":\"c\",\"model\":\"m\"}\n",
+    )
+    .unwrap();
+    let err = fails(&["stats", "--logs", s(&logs)]);
+    assert!(
+        err.contains(&format!(
+            "{}:2: field `score`: must be in [0, 1], got 7",
+            s(&logs)
+        )),
+        "{err}"
+    );
+
+    let (stdout, stderr) = ok(&["stats", "--logs", s(&logs), "--skip-invalid"]);
+    assert!(
+        stderr.contains("rows read: 3, kept: 2, rejected: 1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1  score outside [0, 1]"), "{stderr}");
+    assert!(stdout.starts_with("2 rows"), "{stdout}");
+
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let err = fails(&["stats", "--logs", s(&empty)]);
+    assert!(err.contains("empty.jsonl: no usable rows"), "{err}");
+}
+
+#[test]
+fn failed_import_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rb.csv");
+    std::fs::write(&csv, RB.replace("0.0,,['no']", "0.0,2.5,['no']")).unwrap();
+    let out = dir.path().join("rb.jsonl");
+    let err = fails(&["import", "routerbench", s(&csv), "--out", s(&out)]);
+    assert!(
+        err.contains("rb.csv:3: field `dear`: score must be in [0, 1]"),
+        "{err}"
+    );
+    assert!(!out.exists() && !dir.path().join("rb.jsonl.tmp").exists());
+}
+
+#[test]
+fn demo_is_seeded_and_the_committed_files_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    let args = [
+        "demo",
+        "--out",
+        s(&small),
+        "--seed",
+        "1",
+        "--train",
+        "40",
+        "--heldout",
+        "10",
+    ];
+    ok(&args);
+    let first = std::fs::read(small.join("train.jsonl")).unwrap();
+    ok(&args);
+    assert_eq!(
+        first,
+        std::fs::read(small.join("train.jsonl")).unwrap(),
+        "same seed, same bytes"
+    );
+    assert_eq!(String::from_utf8_lossy(&first).lines().count(), 160);
+    let tiers = small.join("tiers.toml");
+    let (json, _) = ok(&[
+        "stats",
+        "--logs",
+        s(&small.join("heldout.jsonl")),
+        "--tiers",
+        s(&tiers),
+        "--json",
+        "--by",
+        "tier",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["prompts"], 10);
+    assert_eq!(v["tiers_from"], "config");
+    assert_eq!(v["tiers"].as_array().unwrap().len(), 4);
+
+    // datasets/demo holds exactly what `tierwise demo --out datasets/demo --seed 42` writes.
+    let full = dir.path().join("full");
+    ok(&["demo", "--out", s(&full), "--seed", "42"]);
+    for f in ["train.jsonl", "heldout.jsonl", "tiers.toml"] {
+        let committed = std::fs::read(workspace().join("datasets/demo").join(f)).unwrap();
+        assert!(
+            committed == std::fs::read(full.join(f)).unwrap(),
+            "datasets/demo/{f} is stale: regenerate it"
+        );
+    }
+}
+
+#[test]
+fn real_routerbench_and_routellm() {
+    let data = workspace().join("../shared/datasets");
+    if !data.is_dir() {
+        eprintln!(
+            "skipped: {} is absent (public data not on this machine)",
+            data.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rb.jsonl");
+    let rb = data.join("routerbench");
+    let files: Vec<PathBuf> = [
+        "arc_challenge_train.csv",
+        "mbpp_train.csv",
+        "winograde_train.csv",
+    ]
+    .iter()
+    .map(|f| rb.join(f))
+    .collect();
+    let mut args = vec!["import", "routerbench"];
+    args.extend(files.iter().map(|p| s(p)));
+    args.extend(["--out", s(&out)]);
+    let (stdout, _) = ok(&args);
+    assert!(stdout.starts_with("wrote 24383 rows"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().count(),
+        24_383
+    );
+    let (table, _) = ok(&["stats", "--logs", s(&out)]);
+    assert!(
+        table.starts_with("24,383 rows · 2,225 prompts · 11 models"),
+        "{table}"
+    );
+    let (json, _) = ok(&["stats", "--logs", s(&out), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (v["prompts"].as_u64(), v["models"].as_u64()),
+        (Some(2_225), Some(11))
+    );
+    assert_eq!(v["outcome"]["prompts"], 2_225);
+
+    let gsm = dir.path().join("gsm.jsonl");
+    let tiers = workspace().join("datasets/routellm/tiers.toml");
+    let gsm_csv = data.join("routellm/gsm8k_responses.csv");
+    let (stdout, _) = ok(&[
+        "import",
+        "routellm",
+        s(&gsm_csv),
+        "--tiers",
+        s(&tiers),
+        "--out",
+        s(&gsm),
+    ]);
+    assert!(stdout.starts_with("wrote 1830 rows"), "{stdout}");
+}

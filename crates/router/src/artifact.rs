@@ -1,0 +1,323 @@
+//! The artifact on disk: `router.json` ([`ArtifactMeta`]), `router.safetensors` ([`Weights`])
+//! and `tokenizer.json`. Loading checks the format version and every tensor's dtype and shape.
+use std::path::Path;
+
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use tierwise_core::Tier;
+
+use crate::error::{Error, Result};
+use crate::features::FeaturiserConfig;
+use crate::policy::{Platt, TierCost};
+
+/// Version of the artifact format this crate reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// File names inside a model folder.
+pub const META_FILE: &str = "router.json";
+/// Weights file.
+pub const WEIGHTS_FILE: &str = "router.safetensors";
+/// Tokenizer file.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+
+/// Network sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkShape {
+    /// Embedding width.
+    pub dim: usize,
+    /// Hidden layer width.
+    pub hidden: usize,
+    /// Stored embedding rows (buckets seen in training; the others are zero).
+    pub embedding_rows: usize,
+}
+
+/// One point of the validation curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// λ.
+    pub lambda: f64,
+    /// Mean quality of the chosen tiers.
+    pub quality: f64,
+    /// Mean cost of the chosen tiers (USD).
+    pub cost_usd: f64,
+}
+
+/// Quality and cost of one policy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Predicted {
+    /// Mean quality.
+    pub quality: f64,
+    /// Mean cost (USD).
+    pub cost_usd: f64,
+}
+
+/// A single tier's validation figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SingleTier {
+    /// Tier name.
+    pub tier: String,
+    /// Mean quality on the validation prompts.
+    pub quality: f64,
+    /// Mean cost on the validation prompts (USD).
+    pub cost_usd: f64,
+}
+
+/// Validation metrics of one tier's calibrated probabilities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierMetrics {
+    /// Tier name.
+    pub tier: String,
+    /// ROC AUC (missing when the validation cells hold one class only).
+    pub auc: Option<f64>,
+    /// Expected calibration error over 10 equal-width bins.
+    pub ece: Option<f64>,
+    /// Observed validation cells.
+    pub n: usize,
+}
+
+/// Fingerprints of every training prompt's routing text, for leakage checks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprints {
+    /// `tierwise_core::text::exact_fingerprint`.
+    pub exact: Vec<u64>,
+    /// `tierwise_core::text::simhash`.
+    pub simhash: Vec<u64>,
+}
+
+/// What training saw and did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingSummary {
+    /// Log rows read.
+    pub rows: usize,
+    /// Distinct prompts.
+    pub prompts: usize,
+    /// Prompts with a known outcome, per tier.
+    pub prompts_per_tier: Vec<usize>,
+    /// SHA-256 of each input log file.
+    pub logs_sha256: Vec<String>,
+    /// Seed.
+    pub seed: u64,
+    /// Training / validation prompts.
+    pub train_prompts: usize,
+    /// Validation prompts.
+    pub val_prompts: usize,
+    /// Epochs run, and the epoch whose weights were kept.
+    pub epochs: usize,
+    /// Best epoch (1-based).
+    pub best_epoch: usize,
+    /// Best validation loss (masked BCE).
+    pub val_loss: f64,
+    /// Calibrated validation metrics per tier.
+    pub val_metrics: Vec<TierMetrics>,
+    /// Training prompt fingerprints.
+    pub train_fingerprints: Fingerprints,
+}
+
+/// `router.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactMeta {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The tierwise version that wrote it.
+    pub tierwise_version: String,
+    /// Tiers, cheapest first, with models and prices.
+    pub tiers: Vec<Tier>,
+    /// Featuriser settings.
+    pub featuriser: FeaturiserConfig,
+    /// Network sizes.
+    pub network: NetworkShape,
+    /// Platt scaling per tier.
+    pub calibration: Vec<Platt>,
+    /// Expected-cost model per tier.
+    pub cost_model: Vec<TierCost>,
+    /// The target λ was chosen for, e.g. `quality=0.98`.
+    pub target: String,
+    /// λ in force.
+    pub lambda: f64,
+    /// ĉ_max: the largest mean expected cost of any tier on the validation prompts.
+    pub cost_scale: f64,
+    /// Validation quality and cost at `lambda`.
+    pub predicted: Predicted,
+    /// `logged` (realised outcomes of fully observed validation prompts) or `predicted`
+    /// (calibrated probabilities and expected costs, when too few prompts are fully observed).
+    pub curve_basis: String,
+    /// λ sweep on the validation prompts.
+    pub validation_curve: Vec<CurvePoint>,
+    /// Each single tier on the same validation prompts.
+    pub single_tiers: Vec<SingleTier>,
+    /// Training summary.
+    pub training: TrainingSummary,
+}
+
+/// The network's weights (row-major, f32).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    /// Bucket → embedding row, or -1 for a bucket never seen in training. `[buckets]`, i32.
+    pub bucket_rows: Vec<i32>,
+    /// `[embedding_rows, dim]`.
+    pub embedding: Vec<f32>,
+    /// `[hidden, dim + dense]`.
+    pub w1: Vec<f32>,
+    /// `[hidden]`.
+    pub b1: Vec<f32>,
+    /// `[tiers, hidden]`.
+    pub w2: Vec<f32>,
+    /// `[tiers]`.
+    pub b2: Vec<f32>,
+}
+
+fn shapes(meta: &ArtifactMeta) -> [(&'static str, Dtype, Vec<usize>); 6] {
+    let n = &meta.network;
+    let input = n.dim + meta.featuriser.dense_len();
+    let t = meta.tiers.len();
+    [
+        (
+            "bucket_rows",
+            Dtype::I32,
+            vec![meta.featuriser.buckets as usize],
+        ),
+        ("embedding", Dtype::F32, vec![n.embedding_rows, n.dim]),
+        ("w1", Dtype::F32, vec![n.hidden, input]),
+        ("b1", Dtype::F32, vec![n.hidden]),
+        ("w2", Dtype::F32, vec![t, n.hidden]),
+        ("b2", Dtype::F32, vec![t]),
+    ]
+}
+
+fn le_bytes<T: Copy, const N: usize>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
+    v.iter().flat_map(|&x| f(x)).collect()
+}
+
+impl Weights {
+    fn parts(&self) -> [(&'static str, Vec<u8>); 6] {
+        [
+            ("bucket_rows", le_bytes(&self.bucket_rows, i32::to_le_bytes)),
+            ("embedding", le_bytes(&self.embedding, f32::to_le_bytes)),
+            ("w1", le_bytes(&self.w1, f32::to_le_bytes)),
+            ("b1", le_bytes(&self.b1, f32::to_le_bytes)),
+            ("w2", le_bytes(&self.w2, f32::to_le_bytes)),
+            ("b2", le_bytes(&self.b2, f32::to_le_bytes)),
+        ]
+    }
+
+    /// Serialise to safetensors bytes, checking shapes against `meta`.
+    pub fn to_bytes(&self, meta: &ArtifactMeta) -> Result<Vec<u8>> {
+        let parts = self.parts();
+        let mut views = Vec::new();
+        for ((name, dtype, shape), (_, bytes)) in shapes(meta).into_iter().zip(parts.iter()) {
+            let view = safetensors::tensor::TensorView::new(dtype, shape, bytes)
+                .map_err(|e| Error::Invalid(format!("tensor `{name}`: {e}")))?;
+            views.push((name.to_string(), view));
+        }
+        safetensors::serialize(views, None).map_err(|e| Error::Invalid(e.to_string()))
+    }
+
+    /// Parse safetensors bytes from `path`, checking every tensor's dtype and shape.
+    pub fn from_bytes(bytes: &[u8], meta: &ArtifactMeta, path: &Path) -> Result<Weights> {
+        let st = SafeTensors::deserialize(bytes).map_err(|e| {
+            Error::artifact(path, format!("not a valid safetensors file ({e}); truncated?"))
+        })?;
+        let mut f32s: Vec<Vec<f32>> = Vec::new();
+        let mut rows = Vec::new();
+        for (name, dtype, shape) in shapes(meta) {
+            let t = st
+                .tensor(name)
+                .map_err(|_| Error::artifact(path, format!("tensor `{name}` is missing")))?;
+            if t.dtype() != dtype || t.shape() != shape.as_slice() {
+                return Err(Error::artifact(
+                    path,
+                    format!(
+                        "tensor `{name}` is {:?} {:?}, router.json expects {:?} {:?}",
+                        t.dtype(),
+                        t.shape(),
+                        dtype,
+                        shape
+                    ),
+                ));
+            }
+            let chunks = t.data().chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
+            if dtype == Dtype::I32 {
+                rows = chunks.map(i32::from_le_bytes).collect();
+            } else {
+                f32s.push(chunks.map(f32::from_le_bytes).collect());
+            }
+        }
+        if let Some(bad) = rows
+            .iter()
+            .find(|&&r| r < -1 || r >= meta.network.embedding_rows as i32)
+        {
+            return Err(Error::artifact(
+                path,
+                format!("bucket_rows holds {bad}, outside -1..{}", meta.network.embedding_rows),
+            ));
+        }
+        if f32s.iter().flatten().any(|x| !x.is_finite()) {
+            return Err(Error::artifact(path, "a weight is NaN or infinite"));
+        }
+        let mut it = f32s.into_iter();
+        let mut next = || it.next().unwrap_or_default();
+        Ok(Weights {
+            bucket_rows: rows,
+            embedding: next(),
+            w1: next(),
+            b1: next(),
+            w2: next(),
+            b2: next(),
+        })
+    }
+}
+
+/// Read and check `router.json` from a model folder.
+pub fn read_meta(dir: &Path) -> Result<ArtifactMeta> {
+    let path = dir.join(META_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::artifact(&path, format!("not valid JSON: {e}")))?;
+    match value.get("format_version").and_then(|v| v.as_u64()) {
+        Some(v) if v == FORMAT_VERSION as u64 => {}
+        Some(v) => {
+            return Err(Error::artifact(
+                &path,
+                format!(
+                    "format_version {v} is not supported (this tierwise reads version \
+                     {FORMAT_VERSION}); retrain the router with this version"
+                ),
+            ))
+        }
+        None => return Err(Error::artifact(&path, "field `format_version` is missing")),
+    }
+    let meta: ArtifactMeta = serde_json::from_value(value)
+        .map_err(|e| Error::artifact(&path, format!("field error: {e}")))?;
+    let t = meta.tiers.len();
+    if t == 0 {
+        return Err(Error::artifact(&path, "`tiers` is empty"));
+    }
+    for (field, len) in [
+        ("calibration", meta.calibration.len()),
+        ("cost_model", meta.cost_model.len()),
+    ] {
+        if len != t {
+            return Err(Error::artifact(
+                &path,
+                format!("`{field}` has {len} entries for {t} tiers"),
+            ));
+        }
+    }
+    if meta.featuriser.buckets == 0 {
+        return Err(Error::artifact(&path, "`featuriser.buckets` must be ≥ 1"));
+    }
+    Ok(meta)
+}
+
+/// Write a complete artifact into `dir` (created if needed).
+pub fn write(dir: &Path, meta: &ArtifactMeta, weights: &Weights, tokenizer_json: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let bytes = weights.to_bytes(meta)?;
+    let put = |name: &str, data: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, data).map_err(|e| Error::io(&p, e))
+    };
+    put(WEIGHTS_FILE, &bytes)?;
+    let json = serde_json::to_string_pretty(meta).map_err(|e| Error::Invalid(e.to_string()))?;
+    put(META_FILE, json.as_bytes())?;
+    put(TOKENIZER_FILE, tokenizer_json.as_bytes())
+}

@@ -1,0 +1,222 @@
+//! Calibration, expected cost and the routing policy of `metrics.md`:
+//! pick argmax_t (p_t − λ · ĉ_t / ĉ_max), ties to the cheaper (lower-index) tier.
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{CurvePoint, Predicted, SingleTier};
+use crate::error::Error;
+
+/// Platt scaling of one tier: p = σ(a · logit + b).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Platt {
+    /// Slope.
+    pub a: f64,
+    /// Intercept.
+    pub b: f64,
+}
+
+impl Platt {
+    /// Identity calibration.
+    pub const IDENTITY: Platt = Platt { a: 1.0, b: 0.0 };
+
+    /// Calibrated probability of a raw logit.
+    #[inline]
+    pub fn apply(&self, logit: f32) -> f32 {
+        let z = self.a * logit as f64 + self.b;
+        (1.0 / (1.0 + (-z).exp())) as f32
+    }
+}
+
+/// Expected cost of one tier for a prompt: `max(intercept + per_input_token · tokens, floor)`,
+/// where `tokens` is [`tierwise_core::text::estimate_tokens`] of the routing text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierCost {
+    /// `logged_fit` (least squares of logged `cost_usd` on prompt tokens) or `prices`
+    /// (config prices × prompt tokens + price × the tier's mean logged output tokens).
+    pub basis: String,
+    /// USD per call independent of the prompt length.
+    pub intercept: f64,
+    /// USD per prompt token.
+    pub per_input_token: f64,
+    /// Lower bound (USD), so a fit never predicts a negative cost.
+    pub floor: f64,
+}
+
+impl TierCost {
+    /// Expected cost in USD for a prompt of `tokens` estimated tokens.
+    #[inline]
+    pub fn cost(&self, tokens: f64) -> f64 {
+        (self.intercept + self.per_input_token * tokens).max(self.floor)
+    }
+}
+
+/// What λ should achieve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// The cheapest λ whose validation quality ≥ f × the best single tier's quality.
+    Quality(f64),
+    /// The best quality at ≤ f × the best single tier's cost.
+    Cost(f64),
+    /// Exactly this λ.
+    Lambda(f64),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Quality(x) => write!(f, "quality={x}"),
+            Target::Cost(x) => write!(f, "cost={x}"),
+            Target::Lambda(x) => write!(f, "lambda={x}"),
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let bad = || {
+            Error::Invalid(format!(
+                "target `{s}`: expected quality=F, cost=F (0 < F) or lambda=X (X ≥ 0)"
+            ))
+        };
+        let (k, v) = s.split_once('=').ok_or_else(bad)?;
+        let v: f64 = v.trim().parse().map_err(|_| bad())?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(bad());
+        }
+        match k.trim() {
+            "quality" if v > 0.0 => Ok(Target::Quality(v)),
+            "cost" if v > 0.0 => Ok(Target::Cost(v)),
+            "lambda" => Ok(Target::Lambda(v)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// λ = 0 and 200 log-spaced values from 1e-4 to 100 (metrics.md).
+pub fn lambda_grid() -> Vec<f64> {
+    let n = 200;
+    std::iter::once(0.0)
+        .chain((0..n).map(|i| 10f64.powf(-4.0 + 6.0 * i as f64 / (n - 1) as f64)))
+        .collect()
+}
+
+/// argmax_t (p_t − λ · ĉ_t / scale); ties go to the lower index (the cheaper tier).
+#[inline]
+pub fn choose(p: &[f32], cost: &[f64], lambda: f64, scale: f64) -> usize {
+    let scale = if scale > 0.0 { scale } else { 1.0 };
+    let mut best = 0;
+    let mut best_v = f64::NEG_INFINITY;
+    for (t, (&pt, &ct)) in p.iter().zip(cost).enumerate() {
+        let v = pt as f64 - lambda * ct / scale;
+        if v > best_v {
+            best_v = v;
+            best = t;
+        }
+    }
+    best
+}
+
+/// The best single tier: highest quality, ties to the cheaper.
+pub fn best_single(tiers: &[SingleTier]) -> Option<&SingleTier> {
+    tiers.iter().fold(None, |best: Option<&SingleTier>, t| match best {
+        Some(b) if b.quality > t.quality || (b.quality == t.quality && b.cost_usd <= t.cost_usd) => {
+            Some(b)
+        }
+        _ => Some(t),
+    })
+}
+
+/// Pick λ for `target` from a validation curve; returns λ and the curve's figures there.
+pub fn pick_lambda(
+    curve: &[CurvePoint],
+    singles: &[SingleTier],
+    target: Target,
+) -> Option<(f64, Predicted)> {
+    let pred = |c: &CurvePoint| {
+        (
+            c.lambda,
+            Predicted {
+                quality: c.quality,
+                cost_usd: c.cost_usd,
+            },
+        )
+    };
+    let best = best_single(singles)?;
+    let by_quality = |a: &&CurvePoint, b: &&CurvePoint| {
+        a.quality
+            .total_cmp(&b.quality)
+            .then(b.cost_usd.total_cmp(&a.cost_usd))
+    };
+    let point = match target {
+        Target::Lambda(l) => curve.iter().min_by(|a, b| {
+            let d = |x: f64| ((x + 1e-6).ln() - (l + 1e-6).ln()).abs();
+            d(a.lambda).total_cmp(&d(b.lambda))
+        }),
+        Target::Quality(f) => curve
+            .iter()
+            .filter(|c| c.quality >= f * best.quality - 1e-12)
+            .min_by(|a, b| {
+                a.cost_usd
+                    .total_cmp(&b.cost_usd)
+                    .then(b.quality.total_cmp(&a.quality))
+            })
+            .or_else(|| curve.iter().max_by(by_quality)),
+        Target::Cost(f) => curve
+            .iter()
+            .filter(|c| c.cost_usd <= f * best.cost_usd + 1e-15)
+            .max_by(by_quality)
+            .or_else(|| curve.iter().min_by(|a, b| a.cost_usd.total_cmp(&b.cost_usd))),
+    }?;
+    let (l, p) = pred(point);
+    Some((if let Target::Lambda(x) = target { x } else { l }, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_and_choose_prefers_cheaper_on_ties() {
+        assert_eq!("quality=0.98".parse::<Target>().unwrap(), Target::Quality(0.98));
+        assert_eq!("cost=0.4".parse::<Target>().unwrap(), Target::Cost(0.4));
+        assert!("speed=1".parse::<Target>().is_err());
+        assert!("quality=-1".parse::<Target>().is_err());
+        assert_eq!(choose(&[0.5, 0.5], &[1.0, 2.0], 0.0, 2.0), 0);
+        assert_eq!(choose(&[0.5, 0.9], &[1.0, 2.0], 0.0, 2.0), 1);
+        assert_eq!(choose(&[0.5, 0.9], &[1.0, 2.0], 1.0, 2.0), 0);
+        let g = lambda_grid();
+        assert_eq!(g.len(), 201);
+        assert!((g[1] - 1e-4).abs() < 1e-12 && (g[200] - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn lambda_pick_follows_target() {
+        let pt = |lambda, quality, cost_usd| CurvePoint {
+            lambda,
+            quality,
+            cost_usd,
+        };
+        let curve = [pt(0.0, 0.9, 10.0), pt(0.1, 0.89, 5.0), pt(1.0, 0.7, 1.0)];
+        let singles = [
+            SingleTier {
+                tier: "s".into(),
+                quality: 0.6,
+                cost_usd: 1.0,
+            },
+            SingleTier {
+                tier: "l".into(),
+                quality: 0.9,
+                cost_usd: 10.0,
+            },
+        ];
+        let (l, p) = pick_lambda(&curve, &singles, Target::Quality(0.98)).unwrap();
+        assert_eq!((l, p.cost_usd), (0.1, 5.0));
+        let (l, _) = pick_lambda(&curve, &singles, Target::Cost(0.2)).unwrap();
+        assert_eq!(l, 1.0);
+        let (l, p) = pick_lambda(&curve, &singles, Target::Lambda(0.09)).unwrap();
+        assert_eq!((l, p.quality), (0.09, 0.89));
+    }
+}

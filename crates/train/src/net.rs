@@ -1,0 +1,263 @@
+//! The network in candle (embedding bag → ReLU layer → one logit per tier), the masked stable
+//! binary cross-entropy, and the training loop (AdamW, early stopping, seeded).
+use std::collections::HashMap;
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::optim::{AdamW, Optimizer, ParamsAdamW};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Dataset;
+use crate::error::Result;
+
+/// Numerically stable BCE on logits, averaged over the observed cells only:
+/// Σ m · (max(x, 0) − x·y + ln(1 + e^−|x|)) / max(Σ m, 1).
+pub fn masked_bce(logits: &Tensor, y: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    let relu = logits.relu()?;
+    let soft = logits.abs()?.neg()?.exp()?.affine(1.0, 1.0)?.log()?;
+    let per = ((relu - (logits * y)?)? + soft)?;
+    let n = mask.sum_all()?.to_scalar::<f32>()?.max(1.0);
+    Ok(((per * mask)?.sum_all()? / n as f64)?)
+}
+
+/// Hyper-parameters.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Embedding width.
+    pub dim: usize,
+    /// Hidden width.
+    pub hidden: usize,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: usize,
+    /// Batch size.
+    pub batch: usize,
+    /// AdamW learning rate.
+    pub lr: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Seed for initialisation and batch order.
+    pub seed: u64,
+}
+
+/// Trained parameters (compact embedding: row i is bucket `rows[i]`).
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// Buckets of the embedding rows, sorted.
+    pub rows: Vec<u32>,
+    /// `[rows, dim]`.
+    pub embedding: Vec<f32>,
+    /// `[hidden, input]`.
+    pub w1: Vec<f32>,
+    /// `[hidden]`.
+    pub b1: Vec<f32>,
+    /// `[tiers, hidden]`.
+    pub w2: Vec<f32>,
+    /// `[tiers]`.
+    pub b2: Vec<f32>,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Epoch of the kept weights (1-based).
+    pub best_epoch: usize,
+    /// Its validation loss.
+    pub val_loss: f64,
+}
+
+struct Params {
+    emb: Var,
+    w1: Var,
+    b1: Var,
+    w2: Var,
+    b2: Var,
+}
+
+impl Params {
+    fn all(&self) -> Vec<Var> {
+        vec![
+            self.emb.clone(),
+            self.w1.clone(),
+            self.b1.clone(),
+            self.w2.clone(),
+            self.b2.clone(),
+        ]
+    }
+    fn values(&self) -> Result<[Vec<f32>; 5]> {
+        let v = |x: &Var| x.as_tensor().flatten_all()?.to_vec1::<f32>();
+        Ok([v(&self.emb)?, v(&self.w1)?, v(&self.b1)?, v(&self.w2)?, v(&self.b2)?])
+    }
+}
+
+struct Batch {
+    ids: Tensor,
+    wts: Tensor,
+    dense: Tensor,
+    y: Tensor,
+    mask: Tensor,
+    b: usize,
+    l: usize,
+}
+
+fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device) -> Result<Batch> {
+    let b = idx.len();
+    let nt = data.tiers;
+    let d = data.examples[0].dense.len();
+    let l = idx
+        .iter()
+        .map(|&i| data.examples[i].buckets.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut ids = vec![0u32; b * l];
+    let mut wts = vec![0f32; b * l];
+    let mut dense = Vec::with_capacity(b * d);
+    let (mut y, mut mask) = (Vec::with_capacity(b * nt), Vec::with_capacity(b * nt));
+    for (k, &i) in idx.iter().enumerate() {
+        let e = &data.examples[i];
+        let mut j = 0;
+        for (bk, &w) in e.buckets.iter().zip(&e.weights) {
+            if let Some(&r) = row_of.get(bk) {
+                ids[k * l + j] = r;
+                wts[k * l + j] = w;
+                j += 1;
+            }
+        }
+        dense.extend_from_slice(&e.dense);
+        y.extend_from_slice(&data.y[i * nt..(i + 1) * nt]);
+        mask.extend_from_slice(&data.mask[i * nt..(i + 1) * nt]);
+    }
+    Ok(Batch {
+        ids: Tensor::from_vec(ids, b * l, dev)?,
+        wts: Tensor::from_vec(wts, (b, 1, l), dev)?,
+        dense: Tensor::from_vec(dense, (b, d), dev)?,
+        y: Tensor::from_vec(y, (b, nt), dev)?,
+        mask: Tensor::from_vec(mask, (b, nt), dev)?,
+        b,
+        l,
+    })
+}
+
+fn forward(p: &Params, x: &Batch, dim: usize) -> Result<Tensor> {
+    let e = p.emb.as_tensor().index_select(&x.ids, 0)?.reshape((x.b, x.l, dim))?;
+    let bag = x.wts.matmul(&e)?.squeeze(1)?;
+    let input = Tensor::cat(&[&bag, &x.dense], 1)?;
+    let h = input
+        .matmul(&p.w1.as_tensor().t()?)?
+        .broadcast_add(p.b1.as_tensor())?
+        .relu()?;
+    Ok(h.matmul(&p.w2.as_tensor().t()?)?
+        .broadcast_add(p.b2.as_tensor())?)
+}
+
+fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.random_range(-bound..bound)).collect()
+}
+
+/// Fit on `train` prompts, early-stopping on `val` prompts; `on_epoch(epoch, train, val)`.
+pub fn fit(
+    data: &Dataset,
+    train: &[usize],
+    val: &[usize],
+    cfg: &NetConfig,
+    mut on_epoch: impl FnMut(usize, f64, f64),
+) -> Result<Trained> {
+    let dev = Device::Cpu;
+    let mut rows: Vec<u32> = train
+        .iter()
+        .flat_map(|&i| data.examples[i].buckets.iter().copied())
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    let rows = if rows.is_empty() { vec![0] } else { rows };
+    let row_of: HashMap<u32, u32> = rows.iter().enumerate().map(|(i, &b)| (b, i as u32)).collect();
+    let nt = data.tiers;
+    let input = cfg.dim + data.examples[0].dense.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    // Base rates as the starting output bias; zero embedding (unseen buckets stay exactly 0).
+    let b2: Vec<f32> = (0..nt)
+        .map(|t| {
+            let (mut pos, mut n) = (1.0f32, 2.0f32);
+            for &i in train {
+                pos += data.y[i * nt + t] * data.mask[i * nt + t];
+                n += data.mask[i * nt + t];
+            }
+            (pos / (n - pos)).ln()
+        })
+        .collect();
+    let var = |v: Vec<f32>, shape: &[usize]| -> Result<Var> {
+        Ok(Var::from_tensor(&Tensor::from_vec(v, shape, &dev)?)?)
+    };
+    let p = Params {
+        emb: var(vec![0.0; rows.len() * cfg.dim], &[rows.len(), cfg.dim])?,
+        w1: var(
+            uniform(&mut rng, cfg.hidden * input, (6.0 / input as f32).sqrt()),
+            &[cfg.hidden, input],
+        )?,
+        b1: var(vec![0.0; cfg.hidden], &[cfg.hidden])?,
+        w2: var(
+            uniform(&mut rng, nt * cfg.hidden, (1.0 / cfg.hidden as f32).sqrt()),
+            &[nt, cfg.hidden],
+        )?,
+        b2: var(b2, &[nt])?,
+    };
+    let mut opt = AdamW::new(
+        p.all(),
+        ParamsAdamW {
+            lr: cfg.lr,
+            weight_decay: cfg.weight_decay,
+            ..Default::default()
+        },
+    )?;
+    let val_batches: Vec<Batch> = val
+        .chunks(cfg.batch.max(1))
+        .map(|c| batch(data, c, &row_of, &dev))
+        .collect::<Result<_>>()?;
+    let val_loss = |p: &Params| -> Result<f64> {
+        let (mut s, mut n) = (0.0, 0.0);
+        for b in &val_batches {
+            let m = b.mask.sum_all()?.to_scalar::<f32>()? as f64;
+            s += masked_bce(&forward(p, b, cfg.dim)?, &b.y, &b.mask)?.to_scalar::<f32>()? as f64 * m.max(1.0);
+            n += m;
+        }
+        Ok(if n > 0.0 { s / n } else { f64::NAN })
+    };
+    let mut order: Vec<usize> = train.to_vec();
+    let mut best = (f64::INFINITY, 0usize, p.values()?);
+    let mut epochs = 0;
+    for epoch in 1..=cfg.epochs {
+        epochs = epoch;
+        order.shuffle(&mut rng);
+        let (mut tl, mut tn) = (0.0, 0usize);
+        for chunk in order.chunks(cfg.batch.max(1)) {
+            let b = batch(data, chunk, &row_of, &dev)?;
+            let loss = masked_bce(&forward(&p, &b, cfg.dim)?, &b.y, &b.mask)?;
+            opt.backward_step(&loss)?;
+            tl += loss.to_scalar::<f32>()? as f64;
+            tn += 1;
+        }
+        let train_loss = tl / tn.max(1) as f64;
+        let vl = if val.is_empty() { train_loss } else { val_loss(&p)? };
+        on_epoch(epoch, train_loss, vl);
+        if vl < best.0 - 1e-5 {
+            best = (vl, epoch, p.values()?);
+        } else if epoch - best.1 >= cfg.patience {
+            break;
+        }
+    }
+    let (val_loss, best_epoch, [embedding, w1, b1, w2, b2]) = best;
+    Ok(Trained {
+        rows,
+        embedding,
+        w1,
+        b1,
+        w2,
+        b2,
+        epochs,
+        best_epoch,
+        val_loss,
+    })
+}
+
+/// DType used throughout (f32 on CPU).
+pub const DTYPE: DType = DType::F32;

@@ -1,0 +1,295 @@
+//! The training pipeline: outcome table → split → tokenizer → features → network → calibration,
+//! cost model and λ → artifact.
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use tierwise_core::{progress, text, OutcomeTable, TierConfig};
+use tierwise_router::artifact::{
+    self, ArtifactMeta, Fingerprints, NetworkShape, TierMetrics, TrainingSummary, Weights,
+};
+use tierwise_router::features::{Featuriser, FeaturiserConfig, PromptView};
+use tierwise_router::policy::{pick_lambda, Platt, Target};
+use tierwise_router::Router;
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::net::{self, NetConfig};
+use crate::{calib, cost, curve, tokenizer};
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// What λ should achieve.
+    pub target: Target,
+    /// Seed (split, initialisation, batch order).
+    pub seed: u64,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Share of prompts held out for early stopping, calibration and the λ curve.
+    pub val_split: f64,
+    /// Hash buckets.
+    pub buckets: u32,
+    /// Existing tokenizer to use instead of training one.
+    pub tokenizer: Option<PathBuf>,
+    /// Vocabulary size of a trained tokenizer.
+    pub vocab_size: usize,
+    /// Network and optimiser settings (seed and epochs are taken from above).
+    pub net: NetConfig,
+    /// Show a progress bar (only on a terminal).
+    pub progress: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            target: Target::Quality(0.98),
+            seed: 7,
+            epochs: 40,
+            val_split: 0.2,
+            buckets: 1 << 18,
+            tokenizer: None,
+            vocab_size: 8000,
+            net: NetConfig {
+                dim: 32,
+                hidden: 64,
+                epochs: 40,
+                patience: 4,
+                batch: 64,
+                lr: 3e-3,
+                weight_decay: 1e-4,
+                seed: 7,
+            },
+            progress: false,
+        }
+    }
+}
+
+/// Loss of one epoch.
+#[derive(Debug, Clone, Copy)]
+pub struct Epoch {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Validation loss.
+    pub val_loss: f64,
+}
+
+/// A trained router, ready to write.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The router (in memory).
+    pub router: Router,
+    /// Its weights.
+    pub weights: Weights,
+    /// Its tokenizer as JSON.
+    pub tokenizer_json: String,
+    /// Loss per epoch.
+    pub epochs: Vec<Epoch>,
+}
+
+impl Trained {
+    /// Write the artifact into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        Ok(artifact::write(dir, self.router.meta(), &self.weights, &self.tokenizer_json)?)
+    }
+}
+
+/// SHA-256 (hex) of a file.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Train a router on `table` (built from `rows` log rows with `config`).
+pub fn train(
+    table: &OutcomeTable,
+    config: &TierConfig,
+    rows: usize,
+    logs_sha256: Vec<String>,
+    opts: &TrainOptions,
+) -> Result<Trained> {
+    let nt = table.n_tiers();
+    let usable: Vec<usize> = (0..table.len())
+        .filter(|&p| (0..nt).any(|t| table.passed(p, t).is_some()))
+        .collect();
+    if usable.len() < 4 {
+        return Err(Error::Data(format!(
+            "only {} prompts have a scored outcome for a configured tier; need at least 4 \
+             (check that logged models map to tiers and rows carry `score`)",
+            usable.len()
+        )));
+    }
+    let mut shuffled = usable.clone();
+    shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5eed));
+    let n_val = ((usable.len() as f64 * opts.val_split).round() as usize).min(usable.len() - 2);
+    let (val, train) = shuffled.split_at(n_val);
+    let (mut train, mut val) = (train.to_vec(), val.to_vec());
+    train.sort_unstable();
+    val.sort_unstable();
+    let val_or_train = if val.is_empty() { train.clone() } else { val.clone() };
+
+    let tok = match &opts.tokenizer {
+        Some(path) => tokenizer::load(path)?,
+        None => {
+            let texts: Vec<&str> = train.iter().map(|&p| table.prompts[p].text.as_str()).collect();
+            tokenizer::train(&texts, opts.vocab_size)?
+        }
+    };
+    let tokenizer_json = tokenizer::to_json(&tok)?;
+    let fconfig = FeaturiserConfig::new(opts.buckets);
+    let featuriser = Featuriser::new(fconfig.clone(), tok.clone());
+    let data = Dataset::build(&featuriser, table);
+
+    let net_cfg = NetConfig {
+        seed: opts.seed,
+        epochs: opts.epochs,
+        ..opts.net.clone()
+    };
+    let bar = if opts.progress {
+        progress::bar(opts.epochs as u64, "training", false)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut epochs = Vec::new();
+    let fitted = net::fit(&data, &train, &val, &net_cfg, |epoch, tl, vl| {
+        bar.inc(1);
+        bar.set_message(format!("loss {tl:.4} val {vl:.4}"));
+        epochs.push(Epoch {
+            epoch,
+            train_loss: tl,
+            val_loss: vl,
+        });
+    })?;
+    bar.finish_and_clear();
+
+    let mut bucket_rows = vec![-1i32; opts.buckets as usize];
+    for (i, &b) in fitted.rows.iter().enumerate() {
+        bucket_rows[b as usize] = i as i32;
+    }
+    let weights = Weights {
+        bucket_rows,
+        embedding: fitted.embedding,
+        w1: fitted.w1,
+        b1: fitted.b1,
+        w2: fitted.w2,
+        b2: fitted.b2,
+    };
+    let cost_model = cost::fit(&table.subset(&train), config)?;
+    let all_prompts: Vec<usize> = usable.clone();
+    let fingerprints = Fingerprints {
+        exact: all_prompts.iter().map(|&p| text::exact_fingerprint(&table.prompts[p].text)).collect(),
+        simhash: all_prompts.iter().map(|&p| text::simhash(&table.prompts[p].text)).collect(),
+    };
+    let mut meta = ArtifactMeta {
+        format_version: artifact::FORMAT_VERSION,
+        tierwise_version: env!("CARGO_PKG_VERSION").to_string(),
+        tiers: config.tiers.clone(),
+        featuriser: fconfig,
+        network: NetworkShape {
+            dim: net_cfg.dim,
+            hidden: net_cfg.hidden,
+            embedding_rows: fitted.rows.len(),
+        },
+        calibration: vec![Platt::IDENTITY; nt],
+        cost_model,
+        target: opts.target.to_string(),
+        lambda: 0.0,
+        cost_scale: 1.0,
+        predicted: artifact::Predicted { quality: 0.0, cost_usd: 0.0 },
+        curve_basis: String::new(),
+        validation_curve: Vec::new(),
+        single_tiers: Vec::new(),
+        training: TrainingSummary {
+            rows,
+            prompts: table.len(),
+            prompts_per_tier: table.counts.observed_per_tier.clone(),
+            logs_sha256,
+            seed: opts.seed,
+            train_prompts: train.len(),
+            val_prompts: val.len(),
+            epochs: fitted.epochs,
+            best_epoch: fitted.best_epoch,
+            val_loss: fitted.val_loss,
+            val_metrics: Vec::new(),
+            train_fingerprints: fingerprints,
+        },
+    };
+
+    // Calibrate with the plain-Rust forward pass that serving uses.
+    let raw = Router::from_parts(meta.clone(), weights.clone(), tok.clone());
+    let logits: Vec<Vec<f32>> = val_or_train
+        .par_iter()
+        .map(|&p| {
+            let info = &table.prompts[p];
+            let mut out = vec![0f32; nt];
+            raw.model().logits(
+                &PromptView { text: &info.text, turns: info.turns, feature: info.feature.as_deref() },
+                &mut out,
+            );
+            out
+        })
+        .collect();
+    for t in 0..nt {
+        let (mut z, mut y) = (Vec::new(), Vec::new());
+        for (k, &p) in val_or_train.iter().enumerate() {
+            if let Some(pass) = table.passed(p, t) {
+                z.push(logits[k][t]);
+                y.push(pass as u8 as f32);
+            }
+        }
+        let platt = calib::fit_platt(&z, &y);
+        let probs: Vec<f32> = z.iter().map(|&x| platt.apply(x)).collect();
+        meta.calibration[t] = platt;
+        meta.training.val_metrics.push(TierMetrics {
+            tier: table.tiers[t].clone(),
+            auc: calib::auc(&probs, &y),
+            ece: calib::ece(&probs, &y),
+            n: y.len(),
+        });
+    }
+    let probs: Vec<Vec<f32>> = logits
+        .iter()
+        .map(|l| l.iter().zip(&meta.calibration).map(|(&x, c)| c.apply(x)).collect())
+        .collect();
+    let expected: Vec<Vec<f64>> = val_or_train
+        .iter()
+        .map(|&p| {
+            let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
+            meta.cost_model.iter().map(|c| c.cost(tokens)).collect()
+        })
+        .collect();
+    meta.cost_scale = curve::cost_scale(&expected);
+    let vt = table.subset(&val_or_train);
+    let logged = curve::outcomes(&vt, &expected);
+    let (basis, rows_q, rows_c, idx): (&str, Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<usize>) =
+        if logged.rows.len() >= curve::MIN_LOGGED {
+            ("logged", logged.q, logged.c, logged.rows)
+        } else {
+            let q = probs.iter().map(|r| r.iter().map(|&x| x as f64).collect()).collect();
+            ("predicted", q, expected.clone(), (0..val_or_train.len()).collect())
+        };
+    let p_rows: Vec<&[f32]> = idx.iter().map(|&i| probs[i].as_slice()).collect();
+    let e_rows: Vec<&[f64]> = idx.iter().map(|&i| expected[i].as_slice()).collect();
+    meta.validation_curve = curve::sweep(&rows_q, &rows_c, &p_rows, &e_rows, meta.cost_scale);
+    meta.single_tiers = curve::singles(&table.tiers, &rows_q, &rows_c);
+    meta.curve_basis = basis.to_string();
+    let (lambda, predicted) = pick_lambda(&meta.validation_curve, &meta.single_tiers, opts.target)
+        .ok_or_else(|| Error::Data("empty validation curve".into()))?;
+    meta.lambda = lambda;
+    meta.predicted = predicted;
+    let router = Router::from_parts(meta, weights.clone(), tok);
+    Ok(Trained {
+        router,
+        weights,
+        tokenizer_json,
+        epochs,
+    })
+}
