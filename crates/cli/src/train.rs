@@ -1,10 +1,144 @@
-//! `tierwise train` (not implemented yet).
-use anyhow::{bail, Result};
+//! `tierwise train`: read logs, build the outcome table, train a router and write the artifact,
+//! then print per-tier validation metrics and the chosen policy against every single tier.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tierwise_core::{read_logs, OutcomeTable, ReadOptions, TierConfig};
+use tierwise_router::Target;
+use tierwise_train::{sha256_file, train, TrainOptions};
 
 /// Arguments of `tierwise train`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// JSONL log files to learn from.
+    #[arg(long, required = true, num_args = 1..)]
+    logs: Vec<PathBuf>,
+    /// Tier config (TOML), cheapest tier first.
+    #[arg(long)]
+    tiers: PathBuf,
+    /// Model folder to write (router.json, router.safetensors, tokenizer.json).
+    #[arg(long)]
+    out: PathBuf,
+    /// What λ should achieve: quality=F (cheapest policy with ≥ F × best tier's validation
+    /// quality), cost=F (best quality at ≤ F × best tier's cost) or lambda=X.
+    #[arg(long, default_value = "quality=0.98")]
+    target: String,
+    /// Seed for the split, initialisation and batch order (same seed and threads ⇒ same bytes).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Maximum epochs (early stopping on the validation split usually ends sooner).
+    #[arg(long, default_value_t = 40)]
+    epochs: usize,
+    /// Share of prompts held out for early stopping, calibration and choosing λ.
+    #[arg(long, default_value_t = 0.2)]
+    val_split: f64,
+    /// Hash buckets for token unigrams and bigrams.
+    #[arg(long, default_value_t = 1 << 18)]
+    buckets: u32,
+    /// Use this tokenizer.json instead of training a WordPiece tokenizer on the prompts.
+    #[arg(long)]
+    tokenizer: Option<PathBuf>,
+    /// Skip invalid log lines (counted and reported) instead of stopping at the first.
+    #[arg(long)]
+    skip_invalid: bool,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    bail!("`tierwise train` is not implemented yet")
+pub fn run(a: Args) -> Result<()> {
+    let target: Target = a.target.parse().context("--target")?;
+    anyhow::ensure!(
+        (0.0..0.9).contains(&a.val_split),
+        "--val-split must be in [0, 0.9), got {}",
+        a.val_split
+    );
+    anyhow::ensure!(a.buckets >= 1, "--buckets must be at least 1");
+    anyhow::ensure!(a.epochs >= 1, "--epochs must be at least 1");
+    let config = TierConfig::from_file(&a.tiers)?;
+    let start = Instant::now();
+    let set = read_logs(
+        &a.logs,
+        ReadOptions {
+            skip_invalid: a.skip_invalid,
+            progress: true,
+        },
+    )?;
+    eprintln!("{}", set.report.summary());
+    let table = OutcomeTable::build(&set.rows, &config);
+    if table.counts.unmapped_rows() > 0 {
+        eprintln!(
+            "note: {} rows name a model of no tier and were not used: {:?}",
+            table.counts.unmapped_rows(),
+            table.counts.unmapped_models
+        );
+    }
+    let shas = a
+        .logs
+        .iter()
+        .map(|p| sha256_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let opts = TrainOptions {
+        target,
+        seed: a.seed,
+        epochs: a.epochs,
+        val_split: a.val_split,
+        buckets: a.buckets,
+        tokenizer: a.tokenizer.clone(),
+        progress: true,
+        ..TrainOptions::default()
+    };
+    let trained = train(&table, &config, set.rows.len(), shas, &opts)?;
+    trained.write(&a.out)?;
+    for e in &trained.epochs {
+        eprintln!(
+            "epoch {:>3}  train loss {:.4}  val loss {:.4}",
+            e.epoch, e.train_loss, e.val_loss
+        );
+    }
+    let m = trained.router.meta();
+    let s = &m.training;
+    println!(
+        "trained on {} prompts ({} train / {} validation), {} epochs (best {}), {:.1} s",
+        s.prompts,
+        s.train_prompts,
+        s.val_prompts,
+        s.epochs,
+        s.best_epoch,
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "\n{:<16} {:>8} {:>8} {:>8} {:>10} {:>12}",
+        "tier", "observed", "val AUC", "val ECE", "quality", "cost/prompt"
+    );
+    let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+    for (t, (vm, st)) in s.val_metrics.iter().zip(&m.single_tiers).enumerate() {
+        println!(
+            "{:<16} {:>8} {:>8} {:>8} {:>10.3} {:>12.6}",
+            vm.tier,
+            s.prompts_per_tier[t],
+            f(vm.auc),
+            f(vm.ece),
+            st.quality,
+            st.cost_usd
+        );
+    }
+    let best = tierwise_router::policy::best_single(&m.single_tiers);
+    println!(
+        "{:<16} {:>8} {:>8} {:>8} {:>10.3} {:>12.6}",
+        "router", "", "", "", m.predicted.quality, m.predicted.cost_usd
+    );
+    if let Some(b) = best {
+        println!(
+            "\ntarget {}: λ = {:.4}; validation quality {:.3} ({:.1}% of best tier `{}`), cost \
+             {:.1}% of it (curve from {} outcomes)",
+            m.target,
+            m.lambda,
+            m.predicted.quality,
+            100.0 * m.predicted.quality / b.quality.max(1e-12),
+            b.tier,
+            100.0 * m.predicted.cost_usd / b.cost_usd.max(1e-300),
+            m.curve_basis
+        );
+    }
+    println!("wrote {}", a.out.display());
+    Ok(())
 }

@@ -214,7 +214,10 @@ impl Weights {
     /// Parse safetensors bytes from `path`, checking every tensor's dtype and shape.
     pub fn from_bytes(bytes: &[u8], meta: &ArtifactMeta, path: &Path) -> Result<Weights> {
         let st = SafeTensors::deserialize(bytes).map_err(|e| {
-            Error::artifact(path, format!("not a valid safetensors file ({e}); truncated?"))
+            Error::artifact(
+                path,
+                format!("not a valid safetensors file ({e}); truncated?"),
+            )
         })?;
         let mut f32s: Vec<Vec<f32>> = Vec::new();
         let mut rows = Vec::new();
@@ -247,7 +250,10 @@ impl Weights {
         {
             return Err(Error::artifact(
                 path,
-                format!("bucket_rows holds {bad}, outside -1..{}", meta.network.embedding_rows),
+                format!(
+                    "bucket_rows holds {bad}, outside -1..{}",
+                    meta.network.embedding_rows
+                ),
             ));
         }
         if f32s.iter().flatten().any(|x| !x.is_finite()) {
@@ -309,7 +315,12 @@ pub fn read_meta(dir: &Path) -> Result<ArtifactMeta> {
 }
 
 /// Write a complete artifact into `dir` (created if needed).
-pub fn write(dir: &Path, meta: &ArtifactMeta, weights: &Weights, tokenizer_json: &str) -> Result<()> {
+pub fn write(
+    dir: &Path,
+    meta: &ArtifactMeta,
+    weights: &Weights,
+    tokenizer_json: &str,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let bytes = weights.to_bytes(meta)?;
     let put = |name: &str, data: &[u8]| {

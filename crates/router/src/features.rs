@@ -163,7 +163,13 @@ impl Featuriser {
             in_word = !ws;
         }
         let fences = p.text.matches("```").count();
-        let share = |k: usize| if chars == 0 { 0.0 } else { k as f32 / chars as f32 };
+        let share = |k: usize| {
+            if chars == 0 {
+                0.0
+            } else {
+                k as f32 / chars as f32
+            }
+        };
         out[0] = (1.0 + chars as f32).ln() / 8.0;
         out[1] = (1.0 + words as f32).ln() / 7.0;
         out[2] = (p.turns.max(1) as f32).ln();

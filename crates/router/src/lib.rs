@@ -113,7 +113,12 @@ impl Router {
             *x = c.apply(*x);
         }
         let tokens = tierwise_core::text::estimate_tokens(prompt.text_str()) as f64;
-        let expected_cost_usd = self.meta.cost_model.iter().map(|c| c.cost(tokens)).collect();
+        let expected_cost_usd = self
+            .meta
+            .cost_model
+            .iter()
+            .map(|c| c.cost(tokens))
+            .collect();
         Prediction {
             p,
             expected_cost_usd,
@@ -122,7 +127,12 @@ impl Router {
 
     /// The policy's choice for a prediction at `lambda`.
     pub fn choose(&self, pred: &Prediction, lambda: f64) -> usize {
-        policy::choose(&pred.p, &pred.expected_cost_usd, lambda, self.meta.cost_scale)
+        policy::choose(
+            &pred.p,
+            &pred.expected_cost_usd,
+            lambda,
+            self.meta.cost_scale,
+        )
     }
 
     /// Decide a tier for one prompt.

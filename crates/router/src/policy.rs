@@ -121,12 +121,17 @@ pub fn choose(p: &[f32], cost: &[f64], lambda: f64, scale: f64) -> usize {
 
 /// The best single tier: highest quality, ties to the cheaper.
 pub fn best_single(tiers: &[SingleTier]) -> Option<&SingleTier> {
-    tiers.iter().fold(None, |best: Option<&SingleTier>, t| match best {
-        Some(b) if b.quality > t.quality || (b.quality == t.quality && b.cost_usd <= t.cost_usd) => {
+    tiers
+        .iter()
+        .fold(None, |best: Option<&SingleTier>, t| match best {
             Some(b)
-        }
-        _ => Some(t),
-    })
+                if b.quality > t.quality
+                    || (b.quality == t.quality && b.cost_usd <= t.cost_usd) =>
+            {
+                Some(b)
+            }
+            _ => Some(t),
+        })
 }
 
 /// Pick λ for `target` from a validation curve; returns λ and the curve's figures there.
@@ -168,7 +173,11 @@ pub fn pick_lambda(
             .iter()
             .filter(|c| c.cost_usd <= f * best.cost_usd + 1e-15)
             .max_by(by_quality)
-            .or_else(|| curve.iter().min_by(|a, b| a.cost_usd.total_cmp(&b.cost_usd))),
+            .or_else(|| {
+                curve
+                    .iter()
+                    .min_by(|a, b| a.cost_usd.total_cmp(&b.cost_usd))
+            }),
     }?;
     let (l, p) = pred(point);
     Some((if let Target::Lambda(x) = target { x } else { l }, p))
@@ -180,7 +189,10 @@ mod tests {
 
     #[test]
     fn targets_parse_and_choose_prefers_cheaper_on_ties() {
-        assert_eq!("quality=0.98".parse::<Target>().unwrap(), Target::Quality(0.98));
+        assert_eq!(
+            "quality=0.98".parse::<Target>().unwrap(),
+            Target::Quality(0.98)
+        );
         assert_eq!("cost=0.4".parse::<Target>().unwrap(), Target::Cost(0.4));
         assert!("speed=1".parse::<Target>().is_err());
         assert!("quality=-1".parse::<Target>().is_err());

@@ -125,7 +125,11 @@ mod tests {
             let p = 1.0 / (1.0 + (-(2.0 * zi - 1.0)).exp());
             for k in 0..10 {
                 z.push(zi);
-                y.push(if (k as f32 + 0.5) / 10.0 < p { 1.0 } else { 0.0 });
+                y.push(if (k as f32 + 0.5) / 10.0 < p {
+                    1.0
+                } else {
+                    0.0
+                });
             }
         }
         let c = fit_platt(&z, &y);

@@ -25,7 +25,11 @@ pub fn outcomes(table: &OutcomeTable, expected: &[Vec<f64>]) -> Outcomes {
     for p in 0..table.len() {
         if (0..nt).all(|t| table.cell(p, t).score.is_some()) {
             o.rows.push(p);
-            o.q.push((0..nt).map(|t| table.cell(p, t).score.unwrap_or(0.0)).collect());
+            o.q.push(
+                (0..nt)
+                    .map(|t| table.cell(p, t).score.unwrap_or(0.0))
+                    .collect(),
+            );
             o.c.push(
                 (0..nt)
                     .map(|t| table.cell(p, t).cost.unwrap_or(expected[p][t]))
@@ -46,7 +50,13 @@ pub fn cost_scale(expected: &[Vec<f64>]) -> f64 {
 
 /// Points (λ, mean q, mean c) of the policy for every λ of the grid; `q`/`c` are the values
 /// credited for each prompt and tier, `p`/`e` the predictions that drive the choice.
-pub fn sweep(q: &[Vec<f64>], c: &[Vec<f64>], p: &[&[f32]], e: &[&[f64]], scale: f64) -> Vec<CurvePoint> {
+pub fn sweep(
+    q: &[Vec<f64>],
+    c: &[Vec<f64>],
+    p: &[&[f32]],
+    e: &[&[f64]],
+    scale: f64,
+) -> Vec<CurvePoint> {
     let n = q.len().max(1) as f64;
     lambda_grid()
         .into_iter()

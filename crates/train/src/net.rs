@@ -85,7 +85,13 @@ impl Params {
     }
     fn values(&self) -> Result<[Vec<f32>; 5]> {
         let v = |x: &Var| x.as_tensor().flatten_all()?.to_vec1::<f32>();
-        Ok([v(&self.emb)?, v(&self.w1)?, v(&self.b1)?, v(&self.w2)?, v(&self.b2)?])
+        Ok([
+            v(&self.emb)?,
+            v(&self.w1)?,
+            v(&self.b1)?,
+            v(&self.w2)?,
+            v(&self.b2)?,
+        ])
     }
 }
 
@@ -139,7 +145,11 @@ fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device
 }
 
 fn forward(p: &Params, x: &Batch, dim: usize) -> Result<Tensor> {
-    let e = p.emb.as_tensor().index_select(&x.ids, 0)?.reshape((x.b, x.l, dim))?;
+    let e = p
+        .emb
+        .as_tensor()
+        .index_select(&x.ids, 0)?
+        .reshape((x.b, x.l, dim))?;
     let bag = x.wts.matmul(&e)?.squeeze(1)?;
     let input = Tensor::cat(&[&bag, &x.dense], 1)?;
     let h = input
@@ -170,7 +180,11 @@ pub fn fit(
     rows.sort_unstable();
     rows.dedup();
     let rows = if rows.is_empty() { vec![0] } else { rows };
-    let row_of: HashMap<u32, u32> = rows.iter().enumerate().map(|(i, &b)| (b, i as u32)).collect();
+    let row_of: HashMap<u32, u32> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| (b, i as u32))
+        .collect();
     let nt = data.tiers;
     let input = cfg.dim + data.examples[0].dense.len();
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -217,7 +231,8 @@ pub fn fit(
         let (mut s, mut n) = (0.0, 0.0);
         for b in &val_batches {
             let m = b.mask.sum_all()?.to_scalar::<f32>()? as f64;
-            s += masked_bce(&forward(p, b, cfg.dim)?, &b.y, &b.mask)?.to_scalar::<f32>()? as f64 * m.max(1.0);
+            s += masked_bce(&forward(p, b, cfg.dim)?, &b.y, &b.mask)?.to_scalar::<f32>()? as f64
+                * m.max(1.0);
             n += m;
         }
         Ok(if n > 0.0 { s / n } else { f64::NAN })
@@ -237,7 +252,11 @@ pub fn fit(
             tn += 1;
         }
         let train_loss = tl / tn.max(1) as f64;
-        let vl = if val.is_empty() { train_loss } else { val_loss(&p)? };
+        let vl = if val.is_empty() {
+            train_loss
+        } else {
+            val_loss(&p)?
+        };
         on_epoch(epoch, train_loss, vl);
         if vl < best.0 - 1e-5 {
             best = (vl, epoch, p.values()?);

@@ -95,7 +95,12 @@ pub struct Trained {
 impl Trained {
     /// Write the artifact into `dir`.
     pub fn write(&self, dir: &Path) -> Result<()> {
-        Ok(artifact::write(dir, self.router.meta(), &self.weights, &self.tokenizer_json)?)
+        Ok(artifact::write(
+            dir,
+            self.router.meta(),
+            &self.weights,
+            &self.tokenizer_json,
+        )?)
     }
 }
 
@@ -134,12 +139,19 @@ pub fn train(
     let (mut train, mut val) = (train.to_vec(), val.to_vec());
     train.sort_unstable();
     val.sort_unstable();
-    let val_or_train = if val.is_empty() { train.clone() } else { val.clone() };
+    let val_or_train = if val.is_empty() {
+        train.clone()
+    } else {
+        val.clone()
+    };
 
     let tok = match &opts.tokenizer {
         Some(path) => tokenizer::load(path)?,
         None => {
-            let texts: Vec<&str> = train.iter().map(|&p| table.prompts[p].text.as_str()).collect();
+            let texts: Vec<&str> = train
+                .iter()
+                .map(|&p| table.prompts[p].text.as_str())
+                .collect();
             tokenizer::train(&texts, opts.vocab_size)?
         }
     };
@@ -185,8 +197,14 @@ pub fn train(
     let cost_model = cost::fit(&table.subset(&train), config)?;
     let all_prompts: Vec<usize> = usable.clone();
     let fingerprints = Fingerprints {
-        exact: all_prompts.iter().map(|&p| text::exact_fingerprint(&table.prompts[p].text)).collect(),
-        simhash: all_prompts.iter().map(|&p| text::simhash(&table.prompts[p].text)).collect(),
+        exact: all_prompts
+            .iter()
+            .map(|&p| text::exact_fingerprint(&table.prompts[p].text))
+            .collect(),
+        simhash: all_prompts
+            .iter()
+            .map(|&p| text::simhash(&table.prompts[p].text))
+            .collect(),
     };
     let mut meta = ArtifactMeta {
         format_version: artifact::FORMAT_VERSION,
@@ -203,7 +221,10 @@ pub fn train(
         target: opts.target.to_string(),
         lambda: 0.0,
         cost_scale: 1.0,
-        predicted: artifact::Predicted { quality: 0.0, cost_usd: 0.0 },
+        predicted: artifact::Predicted {
+            quality: 0.0,
+            cost_usd: 0.0,
+        },
         curve_basis: String::new(),
         validation_curve: Vec::new(),
         single_tiers: Vec::new(),
@@ -231,7 +252,11 @@ pub fn train(
             let info = &table.prompts[p];
             let mut out = vec![0f32; nt];
             raw.model().logits(
-                &PromptView { text: &info.text, turns: info.turns, feature: info.feature.as_deref() },
+                &PromptView {
+                    text: &info.text,
+                    turns: info.turns,
+                    feature: info.feature.as_deref(),
+                },
                 &mut out,
             );
             out
@@ -257,7 +282,12 @@ pub fn train(
     }
     let probs: Vec<Vec<f32>> = logits
         .iter()
-        .map(|l| l.iter().zip(&meta.calibration).map(|(&x, c)| c.apply(x)).collect())
+        .map(|l| {
+            l.iter()
+                .zip(&meta.calibration)
+                .map(|(&x, c)| c.apply(x))
+                .collect()
+        })
         .collect();
     let expected: Vec<Vec<f64>> = val_or_train
         .iter()
@@ -273,8 +303,16 @@ pub fn train(
         if logged.rows.len() >= curve::MIN_LOGGED {
             ("logged", logged.q, logged.c, logged.rows)
         } else {
-            let q = probs.iter().map(|r| r.iter().map(|&x| x as f64).collect()).collect();
-            ("predicted", q, expected.clone(), (0..val_or_train.len()).collect())
+            let q = probs
+                .iter()
+                .map(|r| r.iter().map(|&x| x as f64).collect())
+                .collect();
+            (
+                "predicted",
+                q,
+                expected.clone(),
+                (0..val_or_train.len()).collect(),
+            )
         };
     let p_rows: Vec<&[f32]> = idx.iter().map(|&i| probs[i].as_slice()).collect();
     let e_rows: Vec<&[f64]> = idx.iter().map(|&i| expected[i].as_slice()).collect();

@@ -1,17 +1,61 @@
-//! The tokenizer: trained on the training prompts (lower-case, BERT pre-tokenizer, WordPiece),
+//! The tokenizer: built from the training prompts (lower-case, BERT pre-tokenizer, WordPiece),
 //! or loaded from a `tokenizer.json`.
+//!
+//! The vocabulary is every character seen (alone and as a `##` continuation) plus the most
+//! frequent words, ties broken by the word itself. `tokenizers`' own WordPiece trainer was tried
+//! first: its vocabulary changes from run to run (hash-map order decides ties), which breaks
+//! "same seed ⇒ same bytes", so the vocabulary is chosen here, deterministically.
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainer};
-use tokenizers::models::TrainerWrapper;
+use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::Lowercase;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-use tokenizers::{AddedToken, Tokenizer};
+use tokenizers::Tokenizer;
 
 use crate::error::{Error, Result};
 
-/// Train a WordPiece tokenizer of at most `vocab_size` tokens on `texts`.
+fn words(text: &str, mut f: impl FnMut(&str)) {
+    let lower = text.to_lowercase();
+    for chunk in lower.split(char::is_whitespace) {
+        let mut start = 0;
+        for (i, c) in chunk.char_indices() {
+            if c.is_ascii_punctuation() || (!c.is_ascii() && !c.is_alphanumeric()) {
+                if start < i {
+                    f(&chunk[start..i]);
+                }
+                f(&chunk[i..i + c.len_utf8()]);
+                start = i + c.len_utf8();
+            }
+        }
+        if start < chunk.len() {
+            f(&chunk[start..]);
+        }
+    }
+}
+
+/// Build a WordPiece tokenizer of at most `vocab_size` tokens from `texts`.
 pub fn train(texts: &[&str], vocab_size: usize) -> Result<Tokenizer> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut chars: BTreeSet<char> = BTreeSet::new();
+    for t in texts {
+        words(t, |w| {
+            chars.extend(w.chars());
+            *counts.entry(w.to_string()).or_default() += 1;
+        });
+    }
+    let mut vocab: Vec<String> = vec!["[UNK]".to_string()];
+    for c in &chars {
+        vocab.push(c.to_string());
+        vocab.push(format!("##{c}"));
+    }
+    let mut frequent: Vec<(String, u64)> = counts
+        .into_iter()
+        .filter(|(w, n)| *n >= 2 && w.chars().count() > 1)
+        .collect();
+    frequent.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let room = vocab_size.saturating_sub(vocab.len());
+    vocab.extend(frequent.into_iter().take(room).map(|(w, _)| w));
     let model = WordPiece::builder()
         .unk_token("[UNK]".into())
         .build()
@@ -19,16 +63,20 @@ pub fn train(texts: &[&str], vocab_size: usize) -> Result<Tokenizer> {
     let mut tok = Tokenizer::new(model);
     let _ = tok.with_normalizer(Some(Lowercase));
     tok.with_pre_tokenizer(Some(BertPreTokenizer));
-    let mut trainer: TrainerWrapper = WordPieceTrainer::builder()
-        .vocab_size(vocab_size)
-        .min_frequency(2)
-        .show_progress(false)
-        .special_tokens(vec![AddedToken::from("[UNK]", true)])
-        .build()
-        .into();
-    tok.train(&mut trainer, texts.iter())
+    let json = tok
+        .to_string(false)
         .map_err(|e| Error::Tokenizer(e.to_string()))?;
-    Ok(tok)
+    let mut v: serde_json::Value =
+        serde_json::from_str(&json).map_err(|e| Error::Tokenizer(e.to_string()))?;
+    let map: serde_json::Map<String, serde_json::Value> = vocab
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, serde_json::Value::from(i as u32)))
+        .collect();
+    v["model"]["vocab"] = serde_json::Value::Object(map);
+    v.to_string()
+        .parse()
+        .map_err(|e: tokenizers::Error| Error::Tokenizer(e.to_string()))
 }
 
 /// Load an existing `tokenizer.json`.

@@ -1,0 +1,299 @@
+//! Training end to end on synthetic logs and on the public RouterBench data (skipped when absent).
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use tierwise_core::{folds, LogRow, OutcomeTable, Tier, TierConfig};
+use tierwise_router::{features::Featuriser, features::FeaturiserConfig, Prompt, Router};
+use tierwise_train::{net::masked_bce, tokenizer, train, TrainOptions};
+
+const EASY: [&str; 6] = [
+    "hello", "thanks", "weather", "lunch", "greeting", "hi there",
+];
+const HARD: [&str; 6] = [
+    "theorem",
+    "integral",
+    "proof",
+    "eigenvalue",
+    "lemma",
+    "topology",
+];
+
+/// 3 tiers; "hard" prompts fail the small tier, hard+long ones fail the medium tier too.
+/// With `partial`, each prompt has exactly one tier logged.
+fn synthetic(n: usize, partial: bool) -> (Vec<LogRow>, TierConfig) {
+    let mut tiers = vec![
+        Tier::new("small", "s"),
+        Tier::new("medium", "m"),
+        Tier::new("large", "l"),
+    ];
+    for (i, t) in tiers.iter_mut().enumerate() {
+        t.price.input = [0.1, 1.0, 10.0][i];
+        t.price.output = [0.2, 2.0, 20.0][i];
+    }
+    let config = TierConfig::new(tiers).unwrap();
+    let mut rows = Vec::new();
+    for i in 0..n {
+        let hard = i % 2 == 1;
+        let long = i % 4 == 3;
+        let words = if hard { HARD } else { EASY };
+        let mut text = format!(
+            "Question {i}: please explain the {} and the {}.",
+            words[i % 6],
+            words[(i / 6) % 6]
+        );
+        if long {
+            text.push_str(" Show every step of the derivation in detail, with a worked example.");
+        }
+        let pass = [!hard, !(hard && long), true];
+        for (t, model) in ["s", "m", "l"].iter().enumerate() {
+            if partial && t != i % 3 {
+                continue;
+            }
+            let mut row = LogRow::new(text.clone(), *model);
+            row.score = Some(pass[t] as u8 as f64);
+            row.input_tokens = Some(20);
+            row.output_tokens = Some(50);
+            rows.push(row);
+        }
+    }
+    (rows, config)
+}
+
+fn quick() -> TrainOptions {
+    let mut o = TrainOptions {
+        buckets: 1 << 12,
+        vocab_size: 300,
+        epochs: 30,
+        ..TrainOptions::default()
+    };
+    o.net.patience = 30;
+    o.net.lr = 0.01;
+    o
+}
+
+#[test]
+fn learns_synthetic_difficulty_and_round_trips() {
+    let (rows, config) = synthetic(240, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let trained = train(&table, &config, rows.len(), vec![], &quick()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    trained.write(dir.path()).unwrap();
+    let router = Router::load(dir.path()).unwrap();
+    let easy = router.decide(&Prompt::text(
+        "Question 9999: please explain the weather and the lunch.",
+    ));
+    let hard = router.decide(&Prompt::text(
+        "Question 9998: please explain the lemma and the proof.",
+    ));
+    assert_eq!(easy.p.len(), 3);
+    let m = router.meta();
+    assert!(
+        easy.p[0] > hard.p[0] + 0.3,
+        "easy {:?} hard {:?} {:?}",
+        easy.p,
+        hard.p,
+        m.training
+    );
+    assert_eq!(easy.difficulty, 0);
+    assert!(hard.difficulty >= 1);
+    assert!(hard.tier_index >= easy.tier_index, "{easy:?} {hard:?}");
+    // Loaded and in-memory routers agree exactly.
+    let q = Prompt::text("Question 5: please explain the topology and the proof.");
+    assert_eq!(router.predict(&q), trained.router.predict(&q));
+    assert_eq!(m.validation_curve.len(), 201);
+    assert_eq!(m.training.train_fingerprints.exact.len(), 240);
+    assert!(m.training.val_metrics.iter().all(|v| v.n > 0));
+}
+
+#[test]
+fn masked_loss_learns_from_partial_logs() {
+    let (rows, config) = synthetic(360, true);
+    let table = OutcomeTable::build(&rows, &config);
+    assert_eq!(table.counts.observed_per_tier, vec![120, 120, 120]);
+    let trained = train(&table, &config, rows.len(), vec![], &quick()).unwrap();
+    let easy = trained.router.predict(&Prompt::text(
+        "Question 1: please explain the hello and the lunch.",
+    ));
+    let hard = trained.router.predict(&Prompt::text(
+        "Question 3: please explain the proof and the lemma.",
+    ));
+    let vm = &trained.router.meta().training.val_metrics;
+    assert!(
+        easy.p[0] > hard.p[0],
+        "easy {:?} hard {:?} {vm:?}",
+        easy.p,
+        hard.p
+    );
+    assert!(
+        vm[0].auc.unwrap() > 0.9 && vm[1].auc.unwrap() > 0.8,
+        "{vm:?}"
+    );
+    assert_eq!(trained.router.meta().curve_basis, "predicted");
+}
+
+#[test]
+fn masked_bce_ignores_unobserved_cells_and_is_stable() {
+    let dev = Device::Cpu;
+    let x = Tensor::new(&[[2.0f32, -1.0], [0.5, 3.0]], &dev).unwrap();
+    let y = Tensor::new(&[[1.0f32, 123.0], [0.0, -7.0]], &dev).unwrap(); // junk where masked
+    let m = Tensor::new(&[[1.0f32, 0.0], [1.0, 0.0]], &dev).unwrap();
+    let l = masked_bce(&x, &y, &m).unwrap().to_scalar::<f32>().unwrap() as f64;
+    let bce = |x: f64, y: f64| {
+        -(y * (1.0 / (1.0 + (-x).exp())).ln() + (1.0 - y) * (1.0 / (1.0 + x.exp())).ln())
+    };
+    let expect = (bce(2.0, 1.0) + bce(0.5, 0.0)) / 2.0;
+    assert!((l - expect).abs() < 1e-5, "{l} vs {expect}");
+    // Huge logits: finite, and equal to |x| for the wrong label, 0 for the right one.
+    let x = Tensor::new(&[[1e4f32, -1e4, 1e30, -1e30]], &dev).unwrap();
+    let y = Tensor::new(&[[0.0f32, 1.0, 1.0, 0.0]], &dev).unwrap();
+    let m = Tensor::new(&[[1.0f32, 1.0, 0.0, 0.0]], &dev).unwrap();
+    let l = masked_bce(&x, &y, &m).unwrap().to_scalar::<f32>().unwrap();
+    assert!(l.is_finite() && (l - 1e4).abs() < 1.0, "{l}");
+    let m = Tensor::new(&[[0.0f32, 0.0, 1.0, 1.0]], &dev).unwrap();
+    let l = masked_bce(&x, &y, &m).unwrap().to_scalar::<f32>().unwrap();
+    assert_eq!(l, 0.0);
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let (rows, config) = synthetic(160, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let bytes = |seed: u64| {
+        let opts = TrainOptions { seed, ..quick() };
+        let t = train(&table, &config, rows.len(), vec![], &opts).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        t.write(dir.path()).unwrap();
+        let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+        (read("router.safetensors"), read("tokenizer.json"))
+    };
+    let a = bytes(3);
+    let b = bytes(3);
+    assert!(
+        a.1 == b.1,
+        "tokenizer.json differs between runs with the same seed"
+    );
+    assert!(
+        a.0 == b.0,
+        "router.safetensors differs between runs with the same seed"
+    );
+    assert!(a.0 != bytes(4).0, "another seed gave the same weights");
+}
+
+#[test]
+fn corrupt_artifacts_are_refused() {
+    let (rows, config) = synthetic(80, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let t = train(&table, &config, rows.len(), vec![], &quick()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    t.write(dir.path()).unwrap();
+    let w = dir.path().join("router.safetensors");
+    let bytes = std::fs::read(&w).unwrap();
+    std::fs::write(&w, &bytes[..bytes.len() - 100]).unwrap();
+    let e = Router::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("router.safetensors") && e.contains("truncated"),
+        "{e}"
+    );
+    std::fs::write(&w, &bytes).unwrap();
+    Router::load(dir.path()).unwrap();
+    let j = dir.path().join("router.json");
+    let meta = std::fs::read_to_string(&j).unwrap();
+    std::fs::write(
+        &j,
+        meta.replace("\"format_version\": 1", "\"format_version\": 99"),
+    )
+    .unwrap();
+    let e = Router::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("router.json") && e.contains("format_version 99"),
+        "{e}"
+    );
+    // A router.json whose shapes disagree with the weights.
+    let mut v: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    v["network"]["hidden"] = serde_json::json!(7);
+    std::fs::write(&j, v.to_string()).unwrap();
+    let e = Router::load(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("tensor `w1`") && e.contains("expects"), "{e}");
+}
+
+#[test]
+fn fast_tokenizer_path_matches_tokenizers() {
+    let texts = [
+        "Hello, World! It's 3.14159 -- isn't it?",
+        "def f(x):\n    return x**2  # comment\t\tend",
+        "Supercalifragilisticexpialidociousnesslessness unknownwordzzzz qqqqqq",
+        "A [UNK] token, [unk] and brackets [x]",
+        "Café naïve — unicode goes the slow way 東京",
+        "",
+        "   \n\x0b\x0c  spaces   ",
+        &"x".repeat(150),
+    ];
+    let corpus: Vec<String> = (0..50)
+        .map(|i| {
+            format!("hello world {i} the quick brown fox jumps over the lazy dog; def return x")
+        })
+        .collect();
+    let refs: Vec<&str> = corpus.iter().map(String::as_str).collect();
+    let tok = tokenizer::train(&refs, 200).unwrap();
+    let f = Featuriser::new(FeaturiserConfig::new(1024), tok);
+    assert!(f.has_fast_path());
+    for t in texts.iter().copied().chain(refs.iter().copied()) {
+        let mut fast = Vec::new();
+        f.token_ids(t, |id| fast.push(id));
+        assert_eq!(fast, f.token_ids_slow(t), "text {t:?}");
+    }
+}
+
+fn shared() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
+    p.exists().then_some(p)
+}
+
+#[test]
+fn routerbench_train_then_route_unseen() {
+    let Some(data) = shared() else {
+        eprintln!("skipped: ../shared/datasets not found");
+        return;
+    };
+    let files: Vec<PathBuf> = [
+        "arc_challenge_train.csv",
+        "mbpp_train.csv",
+        "winograde_train.csv",
+    ]
+    .iter()
+    .map(|f| data.join("routerbench").join(f))
+    .collect();
+    let mut rows = Vec::new();
+    tierwise_core::import::import_routerbench(&files, &mut |r| {
+        rows.push(r);
+        Ok(())
+    })
+    .unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let config = TierConfig::from_file(root.join("datasets/routerbench/tiers.toml")).unwrap();
+    let table = OutcomeTable::build(&rows, &config);
+    let assign = folds::assign(table.len(), 5, 1, None);
+    let (tr, te) = folds::split(&assign, 0);
+    let opts = TrainOptions {
+        buckets: 1 << 16,
+        ..TrainOptions::default()
+    };
+    let t = train(&table.subset(&tr), &config, rows.len(), vec![], &opts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    t.write(dir.path()).unwrap();
+    let router = Router::load(dir.path()).unwrap();
+    let prompts: Vec<Prompt> = te
+        .iter()
+        .map(|&p| Prompt::text(table.prompts[p].text.clone()))
+        .collect();
+    let ds = router.decide_batch(&prompts);
+    assert_eq!(ds.len(), te.len());
+    for d in &ds {
+        assert_eq!(d.p.len(), 11);
+        assert!(d.p.iter().all(|x| (0.0..=1.0).contains(x)));
+        assert!(d.expected_cost_usd.iter().all(|c| *c >= 0.0));
+    }
+    let m = router.meta();
+    assert_eq!(m.curve_basis, "logged");
+    assert!(m.training.val_metrics.iter().filter_map(|v| v.auc).count() >= 8);
+}
