@@ -17,6 +17,7 @@ const ROWS: &[(&str, &str, bool)] = &[
         "AIQ of the zero router (random mix)",
         false,
     ),
+    ("aiq_vs_zero_router", "AIQ gain over the zero router", false),
     (
         "cost_at_best",
         "Cost to match the best tier (÷ its cost)",

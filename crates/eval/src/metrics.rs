@@ -69,6 +69,12 @@ impl Sample {
             ("cost_vs_best", ratio(self.operating.0, c_star), Lower),
             ("aiq", Some(self.aiq), Higher),
             ("zero_router_aiq", Some(self.zero_router_aiq), Higher),
+            // Paired within each resample, so its interval is much tighter than the two AIQs'.
+            (
+                "aiq_vs_zero_router",
+                Some(self.aiq - self.zero_router_aiq),
+                Higher,
+            ),
             ("cost_at_best", self.cost_at_best, Lower),
             ("quality_at_50pct_cost", self.quality_at_50pct_cost, Higher),
             ("quality_at_20pct_cost", self.quality_at_20pct_cost, Higher),

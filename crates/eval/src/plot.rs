@@ -97,7 +97,7 @@ where
     let blue = RGBColor(31, 119, 180);
     let red = RGBColor(214, 39, 40);
     let green = RGBColor(44, 160, 44);
-    let hull: Vec<(f64, f64)> = c.zero_router_hull.clone();
+    let hull = densify(&c.zero_router_hull);
     ch.draw_series(DashedLineSeries::new(hull, 6, 4, grey.stroke_width(2)))
         .map_err(e)?
         .label("zero router (mix of tiers)")
@@ -150,4 +150,18 @@ where
         .draw()
         .map_err(e)?;
     Ok(())
+}
+
+/// Mixtures lie on straight lines in linear cost; sample each segment so it is drawn right on a
+/// logarithmic axis too.
+fn densify(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for w in points.windows(2) {
+        for i in 0..32 {
+            let f = i as f64 / 32.0;
+            out.push((w[0].0 + f * (w[1].0 - w[0].0), w[0].1 + f * (w[1].1 - w[0].1)));
+        }
+    }
+    out.extend(points.last());
+    out
 }
