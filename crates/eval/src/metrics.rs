@@ -6,6 +6,8 @@
 //! works them out once (per prompt, the λ ranges over which each tier is chosen) and
 //! [`Evaluator::sample`] only sums logged scores and costs with per-prompt weights (1 for the
 //! point estimate, bootstrap counts for a resample).
+use rayon::prelude::*;
+
 use crate::curve::{self, Point};
 use crate::table::{EvalTable, Predictions};
 
@@ -113,22 +115,18 @@ impl<'a> Evaluator<'a> {
         let nt = table.n_tiers();
         let lambdas = curve::lambda_grid();
         let cost_scale = curve::cost_scale(&preds.cost, nt);
+        let per_prompt: Vec<Vec<(u16, u16)>> = (0..table.len())
+            .into_par_iter()
+            .map(|p| {
+                let r = p * nt..(p + 1) * nt;
+                segments(&preds.p[r.clone()], &preds.cost[r], &lambdas, cost_scale)
+            })
+            .collect();
         let mut seg_start = Vec::with_capacity(table.len() + 1);
-        let mut segs = Vec::new();
-        for p in 0..table.len() {
+        let mut segs = Vec::with_capacity(per_prompt.iter().map(Vec::len).sum());
+        for v in per_prompt {
             seg_start.push(segs.len());
-            let (pp, pc) = (
-                &preds.p[p * nt..(p + 1) * nt],
-                &preds.cost[p * nt..(p + 1) * nt],
-            );
-            let mut last = usize::MAX;
-            for (i, &l) in lambdas.iter().enumerate() {
-                let t = curve::choose(pp, pc, l, cost_scale);
-                if t != last {
-                    segs.push((i as u16, t as u16));
-                    last = t;
-                }
-            }
+            segs.extend(v);
         }
         seg_start.push(segs.len());
         let oracle = (0..table.len())
@@ -181,9 +179,10 @@ impl<'a> Evaluator<'a> {
             if wp == 0.0 {
                 continue;
             }
+            let (qr, cr) = (&t.q[p * nt..(p + 1) * nt], &t.c[p * nt..(p + 1) * nt]);
             for k in 0..nt {
-                sq[k] += wp * t.q(p, k);
-                sc[k] += wp * t.c(p, k);
+                sq[k] += wp * qr[k];
+                sc[k] += wp * cr[k];
             }
             let o = self.oracle[p];
             oq += wp * t.q(p, o);
@@ -312,5 +311,36 @@ impl<'a> Evaluator<'a> {
             k += wg;
         }
         (Some(area), cpt[0], cpt[1])
+    }
+}
+
+/// Where one prompt's choice changes along the λ grid: (first λ index, tier) pairs. As λ grows
+/// the choice can only move to a tier of lower expected cost, at the λ where that tier's line
+/// p_s − λ·ĉ_s/ĉ_max crosses the chosen one's; so instead of evaluating every λ, jump to the
+/// first grid λ at (or just before, against rounding) the nearest crossing and evaluate the
+/// policy there with [`curve::choose`] itself, which keeps its tie rule exact.
+pub fn segments(p: &[f32], cost: &[f64], lambdas: &[f64], cost_scale: f64) -> Vec<(u16, u16)> {
+    let mut t = curve::choose(p, cost, lambdas[0], cost_scale);
+    let mut out = vec![(0u16, t as u16)];
+    let mut i = 0;
+    loop {
+        let next = (0..p.len())
+            .filter(|&s| cost[s] < cost[t])
+            .map(|s| (p[t] as f64 - p[s] as f64) * cost_scale / (cost[t] - cost[s]))
+            .fold(f64::INFINITY, f64::min);
+        if !next.is_finite() {
+            return out;
+        }
+        let from = next - next.abs() * 1e-9 - 1e-300;
+        let j = i + 1 + lambdas[i + 1..].partition_point(|&l| l < from);
+        if j >= lambdas.len() {
+            return out;
+        }
+        let u = curve::choose(p, cost, lambdas[j], cost_scale);
+        if u != t {
+            out.push((j as u16, u as u16));
+            t = u;
+        }
+        i = j;
     }
 }

@@ -159,7 +159,10 @@ fn densify(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     for w in points.windows(2) {
         for i in 0..32 {
             let f = i as f64 / 32.0;
-            out.push((w[0].0 + f * (w[1].0 - w[0].0), w[0].1 + f * (w[1].1 - w[0].1)));
+            out.push((
+                w[0].0 + f * (w[1].0 - w[0].0),
+                w[0].1 + f * (w[1].1 - w[0].1),
+            ));
         }
     }
     out.extend(points.last());

@@ -245,3 +245,33 @@ fn bootstrap_is_seeded_and_brackets_the_estimate() {
     let c = evaluate(&t, &pr, BootstrapOptions { seed: 8, ..opts }).unwrap();
     assert_ne!(a.metrics["quality"], c.metrics["quality"]);
 }
+
+#[test]
+fn jumping_along_the_lambda_grid_equals_evaluating_every_lambda() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let grid = curve::lambda_grid();
+    for case in 0..3000 {
+        let nt = 1 + case % 6;
+        // Coarse values make ties in p and in cost common.
+        let p: Vec<f32> = (0..nt)
+            .map(|_| rng.random_range(0..5) as f32 / 4.0)
+            .collect();
+        let c: Vec<f64> = (0..nt)
+            .map(|_| rng.random_range(0..4) as f64 * 0.5)
+            .collect();
+        let scale = rng.random_range(0.1..3.0);
+        let mut naive: Vec<(u16, u16)> = Vec::new();
+        for (i, &l) in grid.iter().enumerate() {
+            let t = curve::choose(&p, &c, l, scale) as u16;
+            if naive.last().is_none_or(|x| x.1 != t) {
+                naive.push((i as u16, t));
+            }
+        }
+        assert_eq!(
+            tierwise_eval::metrics::segments(&p, &c, &grid, scale),
+            naive,
+            "p {p:?} c {c:?} scale {scale}"
+        );
+    }
+}
