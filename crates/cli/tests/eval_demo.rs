@@ -35,8 +35,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// A decision: chosen tier, p and expected cost per tier.
+type Dec = (usize, Vec<f64>, Vec<f64>);
+
 /// Per prompt id: per tier (score, cost), means over repeats, from raw log lines.
-type Cells = BTreeMap<String, Vec<Option<(f64, f64)>>>;
+type Cells = BTreeMap<String, Row>;
+
+/// One prompt's (score, cost) per tier, missing where unobserved.
+type Row = Vec<Option<(f64, f64)>>;
 
 fn independent_table(logs: &Path, models: &[String]) -> Cells {
     let mut acc: HashMap<(String, usize), (f64, f64, f64, f64)> = HashMap::new();
@@ -162,7 +168,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
     let models: Vec<String> = cfg.tiers.iter().map(|t| t.model.clone()).collect();
     let nt = names.len();
     let table = independent_table(&heldout, &models);
-    let mut dec: HashMap<String, (usize, Vec<f64>, Vec<f64>)> = HashMap::new();
+    let mut dec: HashMap<String, Dec> = HashMap::new();
     for line in std::fs::read_to_string(p("d.jsonl")).unwrap().lines() {
         let v: Value = serde_json::from_str(line).unwrap();
         let tier = names
@@ -180,7 +186,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         dec.entry(v["id"].as_str().unwrap().to_string())
             .or_insert((tier, pr, c));
     }
-    let rows: Vec<(&Vec<Option<(f64, f64)>>, &(usize, Vec<f64>, Vec<f64>))> = table
+    let rows: Vec<(&Row, &Dec)> = table
         .iter()
         .filter(|(_, cells)| cells.iter().all(Option::is_some))
         .map(|(id, cells)| (cells, &dec[id]))
@@ -191,7 +197,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         report["prompts"]["in_logs"].as_u64().unwrap() as usize,
         table.len()
     );
-    let qc = |r: &Vec<Option<(f64, f64)>>, t: usize| r[t].unwrap();
+    let qc = |r: &Row, t: usize| r[t].unwrap();
     let tq: Vec<f64> = (0..nt)
         .map(|t| mean(rows.iter().map(|r| qc(r.0, t).0)))
         .collect();
@@ -217,7 +223,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
     let mut points = Vec::new();
     let lambdas = std::iter::once(0.0).chain((0..=200).map(|i| 10f64.powf(-4.0 + 0.03 * i as f64)));
     for l in lambdas {
-        let pick = |d: &(usize, Vec<f64>, Vec<f64>)| {
+        let pick = |d: &Dec| {
             (0..nt)
                 .min_by(|&a, &b| {
                     let (ua, ub) = (d.1[a] - l * d.2[a] / scale, d.1[b] - l * d.2[b] / scale);
