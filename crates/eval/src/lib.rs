@@ -1,5 +1,26 @@
 //! tierwise-eval: held-out evals of tiers and routers: the metrics of `docs/metrics.md`
-//! (AIQ, cost_at_best, APGR, CPT) with bootstrap intervals, reports and the CI gate.
+//! (AIQ, cost_at_best, APGR, CPT) with bootstrap intervals, the leakage check, reports
+//! (JSON, Markdown, SVG curve) and the CI gate.
 //!
-//! Does not hold: training or serving; routers are evaluated through `tierwise-router`.
+//! Does not hold: training or serving; routers are evaluated through `tierwise-router`
+//! (see the CLI's `tierwise eval`), or from decisions made elsewhere.
 #![deny(missing_docs)]
+
+pub mod bootstrap;
+pub mod curve;
+pub mod decisions;
+pub mod error;
+pub mod gate;
+pub mod leakage;
+pub mod markdown;
+pub mod metrics;
+pub mod plot;
+pub mod report;
+pub mod table;
+
+pub use bootstrap::{evaluate, BootstrapOptions, Estimate, Evaluation};
+pub use error::{Error, Result};
+pub use leakage::{Fingerprints, Leakage};
+pub use metrics::{Evaluator, Sample};
+pub use report::{Context, Report};
+pub use table::{EvalTable, Predictions, PromptCounts};

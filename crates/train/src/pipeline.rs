@@ -59,7 +59,7 @@ impl Default for TrainOptions {
                 epochs: 40,
                 patience: 4,
                 batch: 64,
-                lr: 3e-3,
+                lr: 1e-2,
                 weight_decay: 1e-4,
                 seed: 7,
             },

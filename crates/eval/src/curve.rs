@@ -1,0 +1,120 @@
+//! Cost–quality curves: the λ grid and policy of the router's sweep, upper convex hulls, and the
+//! AIQ integral, as defined in `docs/metrics.md`.
+
+/// A point of a cost–quality curve: mean cost `x`, mean quality `y`.
+pub type Point = (f64, f64);
+
+/// The λ values of the sweep: 0, then 201 log-spaced values from 1e-4 to 100.
+pub fn lambda_grid() -> Vec<f64> {
+    std::iter::once(0.0)
+        .chain((0..=200).map(|i| 10f64.powf(-4.0 + 6.0 * i as f64 / 200.0)))
+        .collect()
+}
+
+/// The policy: argmax_t (p_t − λ · ĉ_t / ĉ_max). Ties go to the tier with the lower expected
+/// cost ĉ_t, then to the lower index (tiers are listed cheapest first).
+pub fn choose(p: &[f32], cost: &[f64], lambda: f64, cost_scale: f64) -> usize {
+    let mut best = 0;
+    let mut best_u = f64::NEG_INFINITY;
+    for t in 0..p.len() {
+        let u = p[t] as f64 - lambda * cost[t] / cost_scale;
+        if u > best_u || (u == best_u && cost[t] < cost[best]) {
+            best = t;
+            best_u = u;
+        }
+    }
+    best
+}
+
+/// ĉ_max: the largest mean expected cost of any tier over the given rows (N × T). Falls back to 1
+/// when every expected cost is 0, so the policy stays defined (λ then has no effect).
+pub fn cost_scale(cost: &[f64], nt: usize) -> f64 {
+    let n = cost.len() / nt;
+    let max = (0..nt)
+        .map(|t| (0..n).map(|p| cost[p * nt + t]).sum::<f64>() / n.max(1) as f64)
+        .fold(0.0, f64::max);
+    if max > 0.0 {
+        max
+    } else {
+        1.0
+    }
+}
+
+fn cross(o: Point, a: Point, b: Point) -> f64 {
+    (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)
+}
+
+/// The upper convex hull of `points`, left to right (monotone chain). Points on a hull edge are
+/// dropped; among points with the same cost only the best quality counts.
+pub fn upper_hull(points: &[Point]) -> Vec<Point> {
+    let mut pts: Vec<Point> = points.to_vec();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    pts.dedup_by(|b, a| a.0 == b.0);
+    let mut hull: Vec<Point> = Vec::with_capacity(pts.len());
+    for p in pts {
+        while hull.len() >= 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) >= 0.0 {
+            hull.pop();
+        }
+        hull.push(p);
+    }
+    hull
+}
+
+/// The upper, non-decreasing convex hull: the upper hull of the points that no cheaper (or
+/// equally cheap) point matches in quality. Quality rises with cost along it.
+pub fn nondecreasing_hull(points: &[Point]) -> Vec<Point> {
+    let mut pts: Vec<Point> = points.to_vec();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    let mut frontier: Vec<Point> = Vec::with_capacity(pts.len());
+    for p in pts {
+        if frontier.last().is_none_or(|l| p.1 > l.1) {
+            frontier.push(p);
+        }
+    }
+    upper_hull(&frontier)
+}
+
+/// AIQ of a set of points over the cost range `[lo, hi]` (min and max single-tier cost).
+///
+/// Reading of `docs/metrics.md`: the curve is the non-decreasing upper hull h of the points, read
+/// as "the best quality reachable with mean cost ≤ x". Beyond the hull's last point it stays flat
+/// at that point's quality. Where the hull's first point lies left of `lo`, only the part inside
+/// the range counts. Where the first point lies *right* of `lo`, no router point is affordable
+/// for budgets between `lo` and that point, so the curve counts as quality 0 there: a router
+/// that cannot run as cheaply as the cheapest tier loses that area rather than being credited
+/// with quality it cannot deliver at that cost. The integral is divided by `hi − lo`; when all
+/// tiers cost the same (`hi == lo`) the AIQ is the curve's value at `lo`.
+pub fn aiq(points: &[Point], lo: f64, hi: f64) -> f64 {
+    let hull = nondecreasing_hull(points);
+    let Some(&first) = hull.first() else {
+        return 0.0;
+    };
+    let last = *hull.last().expect("non-empty");
+    let value_at = |x: f64| -> f64 {
+        if x < first.0 {
+            return 0.0;
+        }
+        if x >= last.0 {
+            return last.1;
+        }
+        let i = hull.partition_point(|p| p.0 <= x);
+        let (a, b) = (hull[i - 1], hull[i]);
+        a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0)
+    };
+    if hi <= lo {
+        return value_at(lo);
+    }
+    // Breakpoints of the piecewise-linear curve inside (lo, hi): every hull point (the first one
+    // is also where the curve steps up from 0). Each piece is linear, so its trapezoid is exact.
+    let mut xs: Vec<f64> = vec![lo];
+    xs.extend(hull.iter().map(|p| p.0).filter(|&x| x > lo && x < hi));
+    xs.push(hi);
+    let mut area = 0.0;
+    for w in xs.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if b > a && 0.5 * (a + b) >= first.0 {
+            area += 0.5 * (value_at(a) + value_at(b)) * (b - a);
+        }
+    }
+    area / (hi - lo)
+}

@@ -1,0 +1,98 @@
+//! report.json / report.md / curve.svg from a synthetic table: files exist, JSON round-trips,
+//! the Markdown compares with a baseline, and the leakage warning is loud.
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tierwise_core::text;
+use tierwise_eval::{
+    evaluate, leakage, report, BootstrapOptions, Context, EvalTable, Fingerprints, Predictions,
+    Report,
+};
+
+/// Three tiers costing about 1e-4, 1e-3 and 1e-2; a prompt of difficulty d passes tier t when
+/// t ≥ d. The router's p is right with probability `skill`.
+fn synthetic(n: usize, skill: f64, seed: u64) -> (EvalTable, Predictions) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut q, mut c, mut p, mut chosen) = (vec![], vec![], vec![], vec![]);
+    let base = [1e-4, 1e-3, 1e-2];
+    for _ in 0..n {
+        let d: usize = rng.random_range(0..4);
+        let mut probs = [0f32; 3];
+        for t in 0..3 {
+            let pass = t >= d;
+            q.push(if pass { 1.0 } else { 0.0 });
+            c.push(base[t] * rng.random_range(0.5..1.5));
+            let right = rng.random_bool(skill);
+            probs[t] = if pass == right { 0.9 } else { 0.1 };
+        }
+        p.extend(probs);
+        chosen.push((0..3).find(|&t| probs[t] >= 0.5).unwrap_or(2));
+    }
+    let mut t = EvalTable::from_parts(&["small", "medium", "large"], q, c.clone()).unwrap();
+    for (i, f) in t.features.iter_mut().enumerate() {
+        *f = Some(if i % 3 == 0 { "support" } else { "search" }.into());
+    }
+    let cost = c;
+    (t, Predictions { p, cost, chosen })
+}
+
+#[test]
+fn writes_a_report_a_person_can_read() {
+    let (t, preds) = synthetic(400, 0.85, 1);
+    let opts = BootstrapOptions {
+        resamples: 300,
+        seed: 3,
+    };
+    let eval = evaluate(&t, &preds, opts).unwrap();
+    let (_, mut counts) = EvalTable::from_outcome(&tierwise_core::OutcomeTable {
+        tiers: vec![],
+        pass_marks: vec![],
+        prompts: vec![],
+        cells: vec![],
+        counts: Default::default(),
+    });
+    counts.in_logs = 410;
+    counts.used = 400;
+    counts.skipped_missing_score = 10;
+    // Two eval prompts were in the training data.
+    let train = Fingerprints {
+        exact: vec![text::exact_fingerprint(&t.texts[5])],
+        simhash: vec![text::simhash(&t.texts[5]), text::simhash(&t.texts[9])],
+    };
+    let leak = leakage::check(&t.ids, &t.texts, &train);
+    assert!(leak.total() >= 2, "{leak:?}");
+    let ctx = Context {
+        logs: vec!["heldout.jsonl".into()],
+        model: Some("models/demo".into()),
+        lambda: Some(0.05),
+        target: Some("quality=0.98".into()),
+        predicted_quality: Some(0.9),
+        predicted_cost: Some(0.004),
+        ..Default::default()
+    };
+    let r = Report::build(&t, counts, &preds, &eval, ctx.clone(), Some(leak));
+    assert!(r.warnings.iter().any(|w| w.starts_with("LEAKAGE")));
+    assert!(r.warnings.iter().any(|w| w.contains("10 of 410")));
+    assert_eq!(r.features.len(), 2);
+    assert!(!r.metrics.contains_key("apgr"), "three tiers: no APGR");
+    let shares: f64 = r.tier_table.iter().map(|t| t.cheapest_passing_share).sum();
+    assert!((shares + r.no_tier_passes_share - 1.0).abs() < 1e-9);
+
+    // A weaker baseline, side by side.
+    let (tb, pb) = synthetic(400, 0.6, 1);
+    let eb = evaluate(&tb, &pb, opts).unwrap();
+    let base = Report::build(&tb, Default::default(), &pb, &eb, ctx, None);
+    let dir = tempfile::tempdir().unwrap();
+    report::write(dir.path(), &r, Some(&base)).unwrap();
+    let back = Report::read(dir.path().join("report.json")).unwrap();
+    assert_eq!(back.metrics, r.metrics);
+    assert_eq!(back.tier_table, r.tier_table);
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("| metric | value | 95% interval | baseline | change |"));
+    assert!(md.contains("better"), "{md}");
+    assert!(md.contains("**Warning:** LEAKAGE"));
+    let svg = std::fs::read_to_string(dir.path().join("curve.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("medium") && svg.contains("oracle"));
+    if let Ok(keep) = std::env::var("TIERWISE_KEEP_REPORT") {
+        report::write(std::path::Path::new(&keep), &r, Some(&base)).unwrap();
+    }
+}
