@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on the synthetic demo workload (datasets/demo, made by `tierwise demo --seed 42`).
-# Needs only Rust. Today: the cost/quality dashboard; train -> eval -> gate join as they land.
+# The main job on the synthetic demo workload (datasets/demo, made by `tierwise demo --seed 42`):
+# dashboard -> train -> route -> held-out eval -> CI gate. Needs only Rust.
 # Uses the dev profile (dependencies are optimised there) so it shares its build with `cargo test`.
+# Exits non-zero when the gate fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +11,15 @@ run() {
     cargo run --quiet -p tierwise -- "$@"
 }
 
-run stats --logs datasets/demo/train.jsonl --tiers datasets/demo/tiers.toml
-run stats --logs datasets/demo/train.jsonl --tiers datasets/demo/tiers.toml --by feature
+tiers=datasets/demo/tiers.toml
+run stats --logs datasets/demo/train.jsonl --tiers "$tiers"
+run train --logs datasets/demo/train.jsonl --tiers "$tiers" --out models/demo --seed 7
+
+# Route a few held-out prompts the router never saw.
+mkdir -p reports/demo
+awk 'NR % 4 == 1 && ++n <= 5' datasets/demo/heldout.jsonl > reports/demo/prompts.jsonl
+run route --model models/demo --input reports/demo/prompts.jsonl --output reports/demo/decisions.jsonl
+cut -c1-200 reports/demo/decisions.jsonl
+
+run eval --model models/demo --logs datasets/demo/heldout.jsonl --out reports/demo
+run gate --report reports/demo/report.json --gate evals/gate.toml
