@@ -13,7 +13,7 @@ run() {
 
 tiers=datasets/demo/tiers.toml
 run stats --logs datasets/demo/train.jsonl --tiers "$tiers"
-run train --logs datasets/demo/train.jsonl --tiers "$tiers" --out models/demo --seed 7
+run train --logs datasets/demo/train.jsonl --tiers "$tiers" --out models/demo --seed 7 --buckets 65536
 
 # Route a few held-out prompts the router never saw.
 mkdir -p reports/demo
