@@ -37,8 +37,7 @@ type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 /// Greedy longest-match-first WordPiece over an ASCII vocabulary.
 #[derive(Debug, Clone)]
 pub(crate) struct FastWordPiece {
-    vocab: FnvMap<Box<[u8]>, u32>,
-    prefix: Vec<u8>,
+    trie: Trie,
     unk: u32,
     max_chars: usize,
     added: Vec<String>,
@@ -73,8 +72,7 @@ impl FastWordPiece {
             .collect();
         let unk = *vocab.get(wp.unk_token.as_bytes())?;
         Some(FastWordPiece {
-            vocab,
-            prefix: wp.continuing_subword_prefix.as_bytes().to_vec(),
+            trie: Trie::new(&vocab, wp.continuing_subword_prefix.as_bytes()),
             unk,
             max_chars: wp.max_input_chars_per_word,
             added: added.into_iter().map(|t| t.content).collect(),
@@ -89,22 +87,21 @@ impl FastWordPiece {
     /// Call `emit` with every token id of `text` (which must pass [`Self::accepts`]).
     pub(crate) fn encode(&self, text: &str, mut emit: impl FnMut(u32)) {
         let mut word: Vec<u8> = Vec::with_capacity(64);
-        let mut piece: Vec<u8> = Vec::with_capacity(64);
         for &b in text.as_bytes() {
             if b.is_ascii_whitespace() || b == 0x0b {
-                self.word(&mut word, &mut piece, &mut emit);
+                self.word(&mut word, &mut emit);
             } else if b.is_ascii_punctuation() {
-                self.word(&mut word, &mut piece, &mut emit);
+                self.word(&mut word, &mut emit);
                 word.push(b);
-                self.word(&mut word, &mut piece, &mut emit);
+                self.word(&mut word, &mut emit);
             } else {
                 word.push(b.to_ascii_lowercase());
             }
         }
-        self.word(&mut word, &mut piece, &mut emit);
+        self.word(&mut word, &mut emit);
     }
 
-    fn word(&self, word: &mut Vec<u8>, piece: &mut Vec<u8>, emit: &mut impl FnMut(u32)) {
+    fn word(&self, word: &mut Vec<u8>, emit: &mut impl FnMut(u32)) {
         if word.is_empty() {
             return;
         }
@@ -113,36 +110,18 @@ impl FastWordPiece {
             word.clear();
             return;
         }
-        if let Some(&id) = self.vocab.get(word.as_slice()) {
-            emit(id);
-            word.clear();
-            return;
-        }
-        // Greedy longest match; all or nothing, as in `tokenizers`.
+        // Greedy longest match; all or nothing, as in `tokenizers`. The trie finds the longest
+        // vocabulary piece at `start` in one walk (linear in the word, not quadratic).
         let mut ids: [u32; 128] = [0; 128];
         let mut n = 0;
         let mut start = 0;
         let mut bad = false;
         while start < word.len() {
-            let mut end = word.len();
-            let mut found = None;
-            while start < end {
-                piece.clear();
-                if start > 0 {
-                    piece.extend_from_slice(&self.prefix);
-                }
-                piece.extend_from_slice(&word[start..end]);
-                if let Some(&id) = self.vocab.get(piece.as_slice()) {
-                    found = Some(id);
-                    break;
-                }
-                end -= 1;
-            }
-            match found {
-                Some(id) if n < ids.len() => {
+            match self.trie.longest(&word[start..], start > 0) {
+                Some((len, id)) if n < ids.len() => {
                     ids[n] = id;
                     n += 1;
-                    start = end;
+                    start += len;
                 }
                 _ => {
                     bad = true;
@@ -156,5 +135,66 @@ impl FastWordPiece {
             ids[..n].iter().for_each(|&id| emit(id));
         }
         word.clear();
+    }
+}
+
+/// A byte trie over the vocabulary: one root for word-initial pieces, one for continuation
+/// pieces (stored without their `##` prefix). Children live in one hash map keyed by
+/// (node, byte).
+#[derive(Debug, Clone)]
+struct Trie {
+    children: FnvMap<u64, u32>,
+    /// The token id ending at each node, or `u32::MAX`.
+    ids: Vec<u32>,
+}
+
+const INITIAL: u32 = 0;
+const CONTINUATION: u32 = 1;
+
+impl Trie {
+    fn new(vocab: &FnvMap<Box<[u8]>, u32>, prefix: &[u8]) -> Trie {
+        let mut trie = Trie {
+            children: FnvMap::default(),
+            ids: vec![u32::MAX, u32::MAX],
+        };
+        for (token, &id) in vocab {
+            let (mut node, rest) = match token.strip_prefix(prefix) {
+                Some(rest) if !prefix.is_empty() => (CONTINUATION, rest),
+                _ => (INITIAL, &token[..]),
+            };
+            if rest.is_empty() {
+                continue; // an empty piece never matches (pieces are at least one byte)
+            }
+            for &b in rest {
+                let key = (node as u64) << 8 | b as u64;
+                node = match trie.children.get(&key) {
+                    Some(&child) => child,
+                    None => {
+                        let child = trie.ids.len() as u32;
+                        trie.ids.push(u32::MAX);
+                        trie.children.insert(key, child);
+                        child
+                    }
+                };
+            }
+            trie.ids[node as usize] = id;
+        }
+        trie
+    }
+
+    /// The longest vocabulary piece that starts `text`: (its length in bytes, its id).
+    fn longest(&self, text: &[u8], continuation: bool) -> Option<(usize, u32)> {
+        let mut node = if continuation { CONTINUATION } else { INITIAL };
+        let mut best = None;
+        for (i, &b) in text.iter().enumerate() {
+            match self.children.get(&((node as u64) << 8 | b as u64)) {
+                Some(&child) => node = child,
+                None => break,
+            }
+            if self.ids[node as usize] != u32::MAX {
+                best = Some((i + 1, self.ids[node as usize]));
+            }
+        }
+        best
     }
 }
