@@ -160,6 +160,17 @@ impl CsvFile {
             kind: RejectKind::BadField,
         }
     }
+
+    /// The error for a record whose prompt text is empty.
+    pub fn empty_prompt(&self, line: usize) -> Error {
+        Error::InvalidRow {
+            file: self.name.clone(),
+            line,
+            field: "prompt".into(),
+            reason: "the prompt text is empty".into(),
+            kind: RejectKind::NoPrompt,
+        }
+    }
 }
 
 fn csv_error(file: &str, headers: &[String], e: csv::Error) -> Error {

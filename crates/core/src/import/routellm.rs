@@ -18,7 +18,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::error::{Error, RejectKind, Result};
+use crate::error::{Error, Result};
 use crate::import::{CsvFile, ImportReport, Tally};
 use crate::log::{LogRow, FORMAT_VERSION};
 use crate::text;
@@ -126,13 +126,7 @@ fn import_file(path: &Path, opts: &RouteLlmOptions, tally: &mut Tally) -> Result
         tally.report.records += 1;
         let prompt = &rec[prompt_col];
         if prompt.trim().is_empty() {
-            return Err(Error::InvalidRow {
-                file: csv.name.clone(),
-                line,
-                field: "prompt".into(),
-                reason: "the prompt text is empty".into(),
-                kind: RejectKind::NoPrompt,
-            });
+            return Err(csv.empty_prompt(line));
         }
         let id = text::prompt_id(prompt);
         for (model, col, response_col, tier) in &models {

@@ -116,13 +116,7 @@ fn import_file(path: &Path, tally: &mut Tally) -> Result<usize> {
         }
         let prompt = parts.join("\n");
         if prompt.trim().is_empty() {
-            return Err(Error::InvalidRow {
-                file: csv.name.clone(),
-                line,
-                field: "prompt".into(),
-                reason: "the prompt text is empty".into(),
-                kind: RejectKind::NoPrompt,
-            });
+            return Err(csv.empty_prompt(line));
         }
         let id = routerbench_id(&rec[sample_col], &prompt);
         let feature = eval_col
