@@ -6,7 +6,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tierwise_core::{read_logs, OutcomeTable, ReadOptions, TierConfig};
 use tierwise_router::Target;
-use tierwise_train::{sha256_file, train, TrainOptions};
+use tierwise_train::net::NetConfig;
+use tierwise_train::{sha256_file, train, Calibration, TrainOptions};
 
 /// Arguments of `tierwise train`.
 #[derive(clap::Args)]
@@ -39,9 +40,28 @@ pub struct Args {
     /// Use this tokenizer.json instead of training a WordPiece tokenizer on the prompts.
     #[arg(long)]
     tokenizer: Option<PathBuf>,
+    /// How logits become probabilities, fitted on the validation split: `pooled` (Platt per
+    /// tier, pulled toward one shared map where a tier's cells say little), `per-tier` Platt,
+    /// one `shared` Platt map for every tier (never reorders tiers), or `none`.
+    #[arg(long, value_enum, default_value_t = CalibrationArg::Pooled)]
+    calibration: CalibrationArg,
+    /// Rank of the output layer: every tier reads the same `head_rank` difficulty scores of a
+    /// prompt with its own weights (1 = a single difficulty axis); 0 gives every tier its own
+    /// output row.
+    #[arg(long, default_value_t = 2)]
+    head_rank: usize,
     /// Skip invalid log lines (counted and reported) instead of stopping at the first.
     #[arg(long)]
     skip_invalid: bool,
+}
+
+/// `--calibration` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CalibrationArg {
+    Pooled,
+    PerTier,
+    Shared,
+    None,
 }
 
 pub fn run(a: Args) -> Result<()> {
@@ -83,8 +103,21 @@ pub fn run(a: Args) -> Result<()> {
         val_split: a.val_split,
         buckets: a.buckets,
         tokenizer: a.tokenizer.clone(),
+        calibration: match a.calibration {
+            CalibrationArg::Pooled => Calibration::Pooled,
+            CalibrationArg::PerTier => Calibration::PerTier,
+            CalibrationArg::Shared => Calibration::Shared,
+            CalibrationArg::None => Calibration::None,
+        },
         progress: true,
         ..TrainOptions::default()
+    };
+    let opts = TrainOptions {
+        net: NetConfig {
+            head_rank: a.head_rank,
+            ..opts.net.clone()
+        },
+        ..opts
     };
     let trained = train(&table, &config, set.rows.len(), shas, &opts)?;
     trained.write(&a.out)?;

@@ -108,6 +108,9 @@ pub struct TrainingSummary {
     pub val_loss: f64,
     /// Calibrated validation metrics per tier.
     pub val_metrics: Vec<TierMetrics>,
+    /// How the calibration was chosen (e.g. `platt, α=0.5 (validation AIQ …; prior alone …)`).
+    #[serde(default)]
+    pub calibration: String,
     /// Training prompt fingerprints.
     pub train_fingerprints: Fingerprints,
 }

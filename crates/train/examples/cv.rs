@@ -3,134 +3,65 @@
 //! with SET among rb-mix rb-arc rb-mbpp rb-winogrande gsm8k mmlu (default: all).
 //!
 //! Every method gets the same folds and the same cost model (fitted on the training folds);
-//! out-of-fold predictions are pooled and the metrics computed once over all prompts.
+//! out-of-fold predictions are pooled and the metrics computed once over all prompts by
+//! tierwise-eval (the code behind `tierwise eval`), with paired bootstrap intervals of the
+//! router's AIQ minus each baseline's.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tierwise_core::import::{import_routellm, import_routerbench, RouteLlmOptions};
 use tierwise_core::{folds, text, LogRow, OutcomeTable, TierConfig};
-use tierwise_router::policy::lambda_grid;
 use tierwise_router::Prompt;
-use tierwise_train::{baselines, cost, curve, train, TrainOptions};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use tierwise_eval::{EvalTable, Evaluator, Predictions};
+use tierwise_train::{baselines, cost, train, Calibration, TrainOptions};
 
-// ---- Minimal metrics of docs/metrics.md (to be swapped for tierwise-eval at integration) ----
-type Point = (f64, f64);
+const METHODS: [&str; 3] = ["router", "prior", "tfidf-lr"];
+const RESAMPLES: usize = 1000;
 
-fn hull(points: &[Point]) -> Vec<Point> {
-    let mut pts = points.to_vec();
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
-    let mut frontier: Vec<Point> = Vec::new();
-    for p in pts {
-        if frontier.last().is_none_or(|l| p.1 > l.1) {
-            frontier.push(p);
-        }
+/// AIQ and the other metrics of each method through tierwise-eval (the code `tierwise eval`
+/// runs), plus paired bootstrap intervals of the router's AIQ minus each baseline's.
+fn report(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) {
+    let evs: Vec<Evaluator> = preds.iter().map(|p| Evaluator::new(table, p)).collect();
+    let fmt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let points: Vec<_> = evs.iter().map(|e| e.sample(None)).collect();
+    for (m, s) in points.iter().enumerate() {
+        println!(
+            "| {name} | {} | {} | {:.4} | {} | {} | {} | {} |",
+            table.len(),
+            METHODS[m],
+            s.aiq,
+            fmt(s.cost_at_best),
+            fmt(s.apgr),
+            fmt(s.cpt50),
+            fmt(s.cpt80)
+        );
     }
-    let mut h: Vec<Point> = Vec::new();
-    for p in frontier {
-        while h.len() >= 2 {
-            let (o, a) = (h[h.len() - 2], h[h.len() - 1]);
-            if (a.0 - o.0) * (p.1 - o.1) - (a.1 - o.1) * (p.0 - o.0) >= 0.0 {
-                h.pop();
-            } else {
-                break;
+    let n = table.len();
+    let mut diffs: Vec<Vec<f64>> = (0..RESAMPLES)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(r as u64);
+            let mut w = vec![0u32; n];
+            for _ in 0..n {
+                w[rng.random_range(0..n)] += 1;
             }
-        }
-        h.push(p);
-    }
-    h
-}
-
-/// AIQ over [lo, hi]; flat after the last hull point, 0 left of the first (eval's reading).
-fn aiq(points: &[Point], lo: f64, hi: f64) -> f64 {
-    let h = hull(points);
-    let value = |x: f64| {
-        if x < h[0].0 {
-            0.0
-        } else if x >= h[h.len() - 1].0 {
-            h[h.len() - 1].1
-        } else {
-            let i = h.partition_point(|p| p.0 <= x);
-            let (a, b) = (h[i - 1], h[i]);
-            a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0)
-        }
-    };
-    let steps = 20_000;
-    (0..steps)
-        .map(|i| value(lo + (hi - lo) * (i as f64 + 0.5) / steps as f64))
-        .sum::<f64>()
-        / steps as f64
-}
-
-struct Scores {
-    aiq: f64,
-    cost_at_best: Option<f64>,
-    apgr: Option<f64>,
-    cpt50: Option<f64>,
-    cpt80: Option<f64>,
-}
-
-fn score(q: &[Vec<f64>], c: &[Vec<f64>], p: &[Vec<f32>], e: &[Vec<f64>], scale: f64) -> Scores {
-    let (n, nt) = (q.len() as f64, q[0].len());
-    let single: Vec<Point> = (0..nt)
-        .map(|t| {
-            (
-                c.iter().map(|r| r[t]).sum::<f64>() / n,
-                q.iter().map(|r| r[t]).sum::<f64>() / n,
-            )
+            let aiq: Vec<f64> = evs.iter().map(|e| e.sample(Some(&w)).aiq).collect();
+            vec![aiq[0] - aiq[1], aiq[0] - aiq[2]]
         })
         .collect();
-    let best = single.iter().copied().fold(single[0], |b, s| {
-        if s.1 > b.1 || (s.1 == b.1 && s.0 < b.0) {
-            s
-        } else {
-            b
-        }
-    });
-    let lo = single.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
-    let hi = single.iter().map(|s| s.0).fold(0.0, f64::max);
-    let pr: Vec<&[f32]> = p.iter().map(Vec::as_slice).collect();
-    let er: Vec<&[f64]> = e.iter().map(Vec::as_slice).collect();
-    let pts: Vec<Point> = curve::sweep(q, c, &pr, &er, scale)
-        .iter()
-        .map(|x| (x.cost_usd, x.quality))
-        .collect();
-    assert_eq!(pts.len(), lambda_grid().len());
-    let cost_at_best = pts
-        .iter()
-        .filter(|x| x.1 >= best.1 - 1e-12)
-        .map(|x| x.0)
-        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))))
-        .map(|x| x / best.0);
-    let (mut apgr, mut cpt50, mut cpt80) = (None, None, None);
-    if nt == 2 {
-        let mut order: Vec<usize> = (0..q.len()).collect();
-        order.sort_by(|&a, &b| (p[b][1] - p[b][0]).total_cmp(&(p[a][1] - p[a][0])));
-        let (qw, qs) = (single[0].1, single[1].1);
-        let mut sum = qw * n;
-        let mut pgr = vec![0.0];
-        for &i in &order {
-            sum += q[i][1] - q[i][0];
-            pgr.push((sum / n - qw) / (qs - qw));
-        }
-        let m = pgr.len() - 1;
-        apgr = Some(pgr.windows(2).map(|w| (w[0] + w[1]) / 2.0).sum::<f64>() / m as f64);
-        let cpt = |x: f64| {
-            pgr.iter()
-                .position(|&g| g >= x)
-                .map(|k| k as f64 / m as f64)
-        };
-        cpt50 = cpt(0.5);
-        cpt80 = cpt(0.8);
+    let mut line = format!("{name}: router AIQ minus");
+    for (k, base) in ["prior", "tfidf-lr"].iter().enumerate() {
+        diffs.sort_by(|a, b| a[k].total_cmp(&b[k]));
+        let (lo, hi) = (diffs[RESAMPLES / 40][k], diffs[RESAMPLES - 1 - RESAMPLES / 40][k]);
+        let d = points[0].aiq - points[k + 1].aiq;
+        line += &format!(" {base}: {d:+.4} [{lo:+.4}, {hi:+.4}];");
     }
-    Scores {
-        aiq: aiq(&pts, lo, hi),
-        cost_at_best,
-        apgr,
-        cpt50,
-        cpt80,
-    }
+    eprintln!("{line} (95% paired bootstrap, {RESAMPLES} resamples)");
 }
-// ---- end of minimal metrics ----
 
 struct Set {
     name: &'static str,
@@ -263,7 +194,6 @@ fn main() {
         let n = table.len();
         let mut preds: [Vec<Vec<f32>>; 3] = [vec![vec![]; n], vec![vec![]; n], vec![vec![]; n]];
         let mut expected = vec![vec![0.0; nt]; n];
-        let mut scale = 0.0;
         for f in 0..k {
             let (tr, te) = folds::split(&assign, f);
             let train_table = table.subset(&tr);
@@ -291,17 +221,40 @@ fn main() {
             if let Some(v) = env("TW_BATCH") {
                 opts.net.batch = v as usize;
             }
+            match std::env::var("TW_CALIB").as_deref() {
+                Ok("tier") => opts.calibration = Calibration::PerTier,
+                Ok("shared") => opts.calibration = Calibration::Shared,
+                Ok("none") => opts.calibration = Calibration::None,
+                Ok("pooled") => opts.calibration = Calibration::Pooled,
+                _ => {}
+            }
+            if let Some(v) = env("TW_MINCOUNT") {
+                opts.net.min_count = v as usize;
+            }
+            if let Some(v) = env("TW_RANK") {
+                opts.net.head_rank = v as usize;
+            }
             if let Some(v) = env("TW_VAL") {
                 opts.val_split = v;
             }
+            let t_fold = Instant::now();
             let trained = train(&train_table, &set.config, set.rows.len(), vec![], &opts).unwrap();
+            let train_s = t_fold.elapsed().as_secs_f64();
+            if std::env::var("TW_VERBOSE").is_ok() {
+                let m = trained.router.meta();
+                eprintln!(
+                    "  fold {f}: {train_s:.1} s, {} rows, epochs {}/{}, {}",
+                    m.network.embedding_rows,
+                    m.training.best_epoch,
+                    m.training.epochs,
+                    m.training.calibration
+                );
+            }
             let costs = cost::fit(&train_table, &set.config).unwrap();
             let exp_of = |p: usize| -> Vec<f64> {
                 let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
                 costs.iter().map(|c| c.cost(tokens)).collect()
             };
-            let tr_exp: Vec<Vec<f64>> = tr.iter().map(|&p| exp_of(p)).collect();
-            scale += curve::cost_scale(&tr_exp) / k as f64;
             let prior = baselines::prior(&train_table);
             let lr = baselines::TfidfLr::fit(&train_table, seed);
             for &p in &te {
@@ -319,35 +272,24 @@ fn main() {
         let full: Vec<usize> = (0..n)
             .filter(|&p| (0..nt).all(|t| table.cell(p, t).score.is_some()))
             .collect();
-        let q: Vec<Vec<f64>> = full
-            .iter()
-            .map(|&p| (0..nt).map(|t| table.cell(p, t).score.unwrap()).collect())
-            .collect();
-        let c: Vec<Vec<f64>> = full
-            .iter()
-            .map(|&p| {
-                (0..nt)
-                    .map(|t| table.cell(p, t).cost.unwrap_or(expected[p][t]))
-                    .collect()
+        let mut q = Vec::with_capacity(full.len() * nt);
+        let mut c = Vec::with_capacity(full.len() * nt);
+        for &p in &full {
+            for t in 0..nt {
+                q.push(table.cell(p, t).score.unwrap());
+                c.push(table.cell(p, t).cost.unwrap_or(expected[p][t]));
+            }
+        }
+        let tiers: Vec<&str> = table.tiers.iter().map(String::as_str).collect();
+        let eval_table = EvalTable::from_parts(&tiers, q, c).expect("valid outcomes");
+        let preds: Vec<Predictions> = (0..METHODS.len())
+            .map(|m| Predictions {
+                p: full.iter().flat_map(|&i| preds[m][i].clone()).collect(),
+                cost: full.iter().flat_map(|&i| expected[i].clone()).collect(),
+                chosen: vec![0; full.len()],
             })
             .collect();
-        let e: Vec<Vec<f64>> = full.iter().map(|&p| expected[p].clone()).collect();
-        let fmt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.3}"));
-        for (m, method) in ["router", "prior", "tfidf-lr"].iter().enumerate() {
-            let p: Vec<Vec<f32>> = full.iter().map(|&i| preds[m][i].clone()).collect();
-            let s = score(&q, &c, &p, &e, scale);
-            println!(
-                "| {} | {} | {} | {:.4} | {} | {} | {} | {} |",
-                set.name,
-                full.len(),
-                method,
-                s.aiq,
-                fmt(s.cost_at_best),
-                fmt(s.apgr),
-                fmt(s.cpt50),
-                fmt(s.cpt80)
-            );
-        }
+        report(set.name, &eval_table, &preds, seed);
         eprintln!(
             "{}: {} prompts, {k} folds in {:.1} s",
             set.name,

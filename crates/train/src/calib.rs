@@ -4,14 +4,25 @@ use tierwise_router::policy::Platt;
 
 /// Fit p = σ(a·z + b) to binary labels `y` (0/1).
 pub fn fit_platt(z: &[f32], y: &[f32]) -> Platt {
+    fit_platt_toward(z, y, Platt::IDENTITY, 0.0)
+}
+
+/// Fit p = σ(a·z + b) with a penalty `kappa/2 · ((a − a₀)² + (b − b₀)²)` pulling the map toward
+/// `prior`: partial pooling. The penalty counts for more where the tier's own cells say little
+/// (few positives or few negatives carry little curvature), so noisy tiers stay near `prior`.
+pub fn fit_platt_toward(z: &[f32], y: &[f32], prior: Platt, kappa: f64) -> Platt {
     let pos = y.iter().filter(|&&v| v > 0.5).count() as f64;
     let neg = y.len() as f64 - pos;
     if y.is_empty() {
-        return Platt::IDENTITY;
+        return if kappa > 0.0 { prior } else { Platt::IDENTITY };
     }
     let (hi, lo) = ((pos + 1.0) / (pos + 2.0), 1.0 / (neg + 2.0));
     let t: Vec<f64> = y.iter().map(|&v| if v > 0.5 { hi } else { lo }).collect();
-    let (mut a, mut b) = (1.0f64, 0.0f64);
+    let (mut a, mut b) = if kappa > 0.0 {
+        (prior.a, prior.b)
+    } else {
+        (1.0f64, 0.0f64)
+    };
     let loss = |a: f64, b: f64| -> f64 {
         z.iter()
             .zip(&t)
@@ -19,11 +30,18 @@ pub fn fit_platt(z: &[f32], y: &[f32]) -> Platt {
                 let x = a * zi as f64 + b;
                 x.max(0.0) - x * ti + (-x.abs()).exp().ln_1p()
             })
-            .sum()
+            .sum::<f64>()
+            + 0.5 * kappa * ((a - prior.a).powi(2) + (b - prior.b).powi(2))
     };
     let mut cur = loss(a, b);
     for _ in 0..100 {
-        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (
+            kappa * (a - prior.a),
+            kappa * (b - prior.b),
+            1e-9 + kappa,
+            0.0,
+            1e-9 + kappa,
+        );
         for (&zi, &ti) in z.iter().zip(&t) {
             let zi = zi as f64;
             let p = 1.0 / (1.0 + (-(a * zi + b)).exp());
@@ -139,5 +157,37 @@ mod tests {
         assert_eq!(auc(&[0.5, 0.5], &[1.0, 1.0]), None);
         let e = ece(&[0.9, 0.9, 0.1, 0.1], &[1.0, 1.0, 0.0, 0.0]).unwrap();
         assert!((e - 0.1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn pooled_platt_moves_from_the_prior_to_the_data_as_the_data_grows() {
+        let prior = Platt { a: 0.5, b: 1.0 };
+        // The data say σ(2z): perfectly informative cells near 0 and 1.
+        let cells = |n: usize| -> (Vec<f32>, Vec<f32>) {
+            let (mut z, mut y) = (Vec::new(), Vec::new());
+            for i in 0..n {
+                let zi = -2.0 + 4.0 * (i as f32 + 0.5) / n as f32;
+                let p = 1.0 / (1.0 + (-2.0 * zi).exp());
+                for k in 0..10 {
+                    z.push(zi);
+                    y.push(((k as f32 + 0.5) / 10.0 < p) as u8 as f32);
+                }
+            }
+            (z, y)
+        };
+        // No cells: exactly the prior. A huge κ: the prior whatever the data.
+        assert_eq!(fit_platt_toward(&[], &[], prior, 20.0), prior);
+        let (z, y) = cells(50);
+        let stiff = fit_platt_toward(&z, &y, prior, 1e9);
+        assert!((stiff.a - 0.5).abs() < 1e-3 && (stiff.b - 1.0).abs() < 1e-3, "{stiff:?}");
+        // κ = 0 is plain Platt; with κ = 20 a few cells stay near the prior, many reach the data.
+        assert_eq!(fit_platt_toward(&z, &y, prior, 0.0), fit_platt(&z, &y));
+        let (z, y) = cells(400);
+        let plain = fit_platt(&z, &y);
+        let to = |p: Platt, q: Platt| (p.a - q.a).abs() + (p.b - q.b).abs();
+        let few = fit_platt_toward(&z[1990..2030], &y[1990..2030], prior, 20.0);
+        let many = fit_platt_toward(&z, &y, prior, 20.0);
+        assert!(to(many, plain) < 0.2, "{many:?} vs {plain:?}");
+        assert!(to(few, prior) < to(many, prior) - 0.5, "{few:?} {many:?}");
     }
 }

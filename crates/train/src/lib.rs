@@ -18,4 +18,4 @@ mod pipeline;
 pub mod tokenizer;
 
 pub use error::{Error, Result};
-pub use pipeline::{sha256_file, train, Epoch, TrainOptions, Trained};
+pub use pipeline::{sha256_file, train, Calibration, Epoch, TrainOptions, Trained};

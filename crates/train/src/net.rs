@@ -40,6 +40,12 @@ pub struct NetConfig {
     pub weight_decay: f64,
     /// Seed for initialisation and batch order.
     pub seed: u64,
+    /// Minimum number of training prompts a bucket must occur in to get an embedding row.
+    pub min_count: usize,
+    /// Rank of the output layer (`w2 = A·B`, `A: [tiers, rank]`); 0 = full rank. A low rank
+    /// ties the tiers together (rank 1 is one difficulty score per prompt, read by every tier
+    /// with its own offset and slope), which keeps noise from flipping the argmax on small sets.
+    pub head_rank: usize,
 }
 
 /// Trained parameters (compact embedding: row i is bucket `rows[i]`).
@@ -69,64 +75,78 @@ struct Params {
     emb: Var,
     w1: Var,
     b1: Var,
+    /// Full rank: `[tiers, hidden]`; low rank: `A` of `[tiers, rank]`.
     w2: Var,
+    /// Low rank only: `B` of `[rank, hidden]`.
+    w2b: Option<Var>,
     b2: Var,
 }
 
 impl Params {
     fn all(&self) -> Vec<Var> {
-        vec![
+        let mut v = vec![
             self.emb.clone(),
             self.w1.clone(),
             self.b1.clone(),
             self.w2.clone(),
             self.b2.clone(),
-        ]
+        ];
+        v.extend(self.w2b.clone());
+        v
+    }
+    /// The output matrix `[tiers, hidden]` (materialised from `A·B` when low rank).
+    fn w2(&self) -> Result<Tensor> {
+        Ok(match &self.w2b {
+            Some(b) => self.w2.as_tensor().matmul(b.as_tensor())?,
+            None => self.w2.as_tensor().clone(),
+        })
     }
     fn values(&self) -> Result<[Vec<f32>; 5]> {
-        let v = |x: &Var| x.as_tensor().flatten_all()?.to_vec1::<f32>();
+        let v = |x: &Tensor| x.flatten_all()?.to_vec1::<f32>();
         Ok([
-            v(&self.emb)?,
-            v(&self.w1)?,
-            v(&self.b1)?,
-            v(&self.w2)?,
-            v(&self.b2)?,
+            v(self.emb.as_tensor())?,
+            v(self.w1.as_tensor())?,
+            v(self.b1.as_tensor())?,
+            v(&self.w2()?)?,
+            v(self.b2.as_tensor())?,
         ])
     }
 }
 
+/// One batch. The embedding bag is a dense `[b, u]` weight matrix over the `u` distinct rows the
+/// batch uses, times those rows: far less memory traffic than gathering every token's row.
 struct Batch {
     ids: Tensor,
     wts: Tensor,
     dense: Tensor,
     y: Tensor,
     mask: Tensor,
-    b: usize,
-    l: usize,
 }
 
 fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device) -> Result<Batch> {
     let b = idx.len();
     let nt = data.tiers;
     let d = data.examples[0].dense.len();
-    let l = idx
+    let mut rows: Vec<u32> = idx
         .iter()
-        .map(|&i| data.examples[i].buckets.len())
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let mut ids = vec![0u32; b * l];
-    let mut wts = vec![0f32; b * l];
+        .flat_map(|&i| data.examples[i].buckets.iter())
+        .filter_map(|bk| row_of.get(bk).copied())
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    if rows.is_empty() {
+        rows.push(0); // weight 0 everywhere: the bag is 0
+    }
+    let u = rows.len();
+    let mut wts = vec![0f32; b * u];
     let mut dense = Vec::with_capacity(b * d);
     let (mut y, mut mask) = (Vec::with_capacity(b * nt), Vec::with_capacity(b * nt));
     for (k, &i) in idx.iter().enumerate() {
         let e = &data.examples[i];
-        let mut j = 0;
         for (bk, &w) in e.buckets.iter().zip(&e.weights) {
-            if let Some(&r) = row_of.get(bk) {
-                ids[k * l + j] = r;
-                wts[k * l + j] = w;
-                j += 1;
+            if let Some(r) = row_of.get(bk) {
+                let j = rows.binary_search(r).expect("row of this batch");
+                wts[k * u + j] += w;
             }
         }
         dense.extend_from_slice(&e.dense);
@@ -134,29 +154,23 @@ fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device
         mask.extend_from_slice(&data.mask[i * nt..(i + 1) * nt]);
     }
     Ok(Batch {
-        ids: Tensor::from_vec(ids, b * l, dev)?,
-        wts: Tensor::from_vec(wts, (b, 1, l), dev)?,
+        ids: Tensor::from_vec(rows, u, dev)?,
+        wts: Tensor::from_vec(wts, (b, u), dev)?,
         dense: Tensor::from_vec(dense, (b, d), dev)?,
         y: Tensor::from_vec(y, (b, nt), dev)?,
         mask: Tensor::from_vec(mask, (b, nt), dev)?,
-        b,
-        l,
     })
 }
 
-fn forward(p: &Params, x: &Batch, dim: usize) -> Result<Tensor> {
-    let e = p
-        .emb
-        .as_tensor()
-        .index_select(&x.ids, 0)?
-        .reshape((x.b, x.l, dim))?;
-    let bag = x.wts.matmul(&e)?.squeeze(1)?;
+fn forward(p: &Params, x: &Batch) -> Result<Tensor> {
+    let e = p.emb.as_tensor().index_select(&x.ids, 0)?;
+    let bag = x.wts.matmul(&e)?;
     let input = Tensor::cat(&[&bag, &x.dense], 1)?;
     let h = input
         .matmul(&p.w1.as_tensor().t()?)?
         .broadcast_add(p.b1.as_tensor())?
         .relu()?;
-    Ok(h.matmul(&p.w2.as_tensor().t()?)?
+    Ok(h.matmul(&p.w2()?.t()?)?
         .broadcast_add(p.b2.as_tensor())?)
 }
 
@@ -173,12 +187,19 @@ pub fn fit(
     mut on_epoch: impl FnMut(usize, f64, f64),
 ) -> Result<Trained> {
     let dev = Device::Cpu;
-    let mut rows: Vec<u32> = train
+    // Buckets seen in at least `min_count` training prompts get an embedding row; rarer ones
+    // could only be memorised, and every row costs optimiser time on every step.
+    let mut all: Vec<u32> = train
         .iter()
         .flat_map(|&i| data.examples[i].buckets.iter().copied())
         .collect();
-    rows.sort_unstable();
-    rows.dedup();
+    all.sort_unstable();
+    let mut rows: Vec<u32> = Vec::new();
+    for run in all.chunk_by(|a, b| a == b) {
+        if run.len() >= cfg.min_count.max(1) {
+            rows.push(run[0]);
+        }
+    }
     let rows = if rows.is_empty() { vec![0] } else { rows };
     let row_of: HashMap<u32, u32> = rows
         .iter()
@@ -209,10 +230,25 @@ pub fn fit(
             &[cfg.hidden, input],
         )?,
         b1: var(vec![0.0; cfg.hidden], &[cfg.hidden])?,
-        w2: var(
-            uniform(&mut rng, nt * cfg.hidden, (1.0 / cfg.hidden as f32).sqrt()),
-            &[nt, cfg.hidden],
-        )?,
+        w2: if cfg.head_rank == 0 {
+            var(
+                uniform(&mut rng, nt * cfg.hidden, (1.0 / cfg.hidden as f32).sqrt()),
+                &[nt, cfg.hidden],
+            )?
+        } else {
+            var(
+                uniform(&mut rng, nt * cfg.head_rank, (1.0 / cfg.head_rank as f32).sqrt()),
+                &[nt, cfg.head_rank],
+            )?
+        },
+        w2b: if cfg.head_rank == 0 {
+            None
+        } else {
+            Some(var(
+                uniform(&mut rng, cfg.head_rank * cfg.hidden, (1.0 / cfg.hidden as f32).sqrt()),
+                &[cfg.head_rank, cfg.hidden],
+            )?)
+        },
         b2: var(b2, &[nt])?,
     };
     let mut opt = AdamW::new(
@@ -231,7 +267,7 @@ pub fn fit(
         let (mut s, mut n) = (0.0, 0.0);
         for b in &val_batches {
             let m = b.mask.sum_all()?.to_scalar::<f32>()? as f64;
-            s += masked_bce(&forward(p, b, cfg.dim)?, &b.y, &b.mask)?.to_scalar::<f32>()? as f64
+            s += masked_bce(&forward(p, b)?, &b.y, &b.mask)?.to_scalar::<f32>()? as f64
                 * m.max(1.0);
             n += m;
         }
@@ -246,7 +282,7 @@ pub fn fit(
         let (mut tl, mut tn) = (0.0, 0usize);
         for chunk in order.chunks(cfg.batch.max(1)) {
             let b = batch(data, chunk, &row_of, &dev)?;
-            let loss = masked_bce(&forward(&p, &b, cfg.dim)?, &b.y, &b.mask)?;
+            let loss = masked_bce(&forward(&p, &b)?, &b.y, &b.mask)?;
             opt.backward_step(&loss)?;
             tl += loss.to_scalar::<f32>()? as f64;
             tn += 1;
@@ -258,7 +294,7 @@ pub fn fit(
             val_loss(&p)?
         };
         on_epoch(epoch, train_loss, vl);
-        if vl < best.0 - 1e-5 {
+        if val.is_empty() || vl < best.0 - 1e-5 {
             best = (vl, epoch, p.values()?);
         } else if epoch - best.1 >= cfg.patience {
             break;

@@ -20,6 +20,37 @@ use crate::error::{Error, Result};
 use crate::net::{self, NetConfig};
 use crate::{calib, cost, curve, tokenizer};
 
+/// How raw logits become probabilities (fitted on the validation split).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Calibration {
+    /// Platt scaling per tier (its own slope and intercept each).
+    PerTier,
+    /// One Platt map shared by every tier, fitted on all their cells together: it rescales the
+    /// logits without reordering the tiers for any prompt.
+    Shared,
+    /// Platt scaling per tier, partially pooled toward the shared map ([`POOLING`]): a tier
+    /// whose validation cells say little (e.g. almost all pass) stays near the shared map.
+    #[default]
+    Pooled,
+    /// The network's logits as they are.
+    None,
+}
+
+/// Strength of the pull toward the shared map in [`Calibration::Pooled`], in units of the
+/// log-likelihood's curvature (about 4 × that many validation cells with p near ½).
+pub const POOLING: f64 = 20.0;
+
+impl std::fmt::Display for Calibration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Calibration::PerTier => "platt per tier",
+            Calibration::Shared => "shared platt",
+            Calibration::Pooled => "platt per tier, pooled toward the shared map",
+            Calibration::None => "none",
+        })
+    }
+}
+
 /// Training settings.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -37,6 +68,8 @@ pub struct TrainOptions {
     pub tokenizer: Option<PathBuf>,
     /// Vocabulary size of a trained tokenizer.
     pub vocab_size: usize,
+    /// How logits are calibrated.
+    pub calibration: Calibration,
     /// Network and optimiser settings (seed and epochs are taken from above).
     pub net: NetConfig,
     /// Show a progress bar (only on a terminal).
@@ -53,15 +86,18 @@ impl Default for TrainOptions {
             buckets: 1 << 18,
             tokenizer: None,
             vocab_size: 8000,
+            calibration: Calibration::default(),
             net: NetConfig {
                 dim: 32,
                 hidden: 64,
                 epochs: 40,
                 patience: 4,
                 batch: 64,
-                lr: 1e-2,
+                lr: 3e-3,
                 weight_decay: 1e-4,
                 seed: 7,
+                head_rank: 2,
+                min_count: 2,
             },
             progress: false,
         }
@@ -111,6 +147,21 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         source: e,
     })?;
     Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+fn weights_of(fitted: &net::Trained, buckets: u32) -> Weights {
+    let mut bucket_rows = vec![-1i32; buckets as usize];
+    for (i, &b) in fitted.rows.iter().enumerate() {
+        bucket_rows[b as usize] = i as i32;
+    }
+    Weights {
+        bucket_rows,
+        embedding: fitted.embedding.clone(),
+        w1: fitted.w1.clone(),
+        b1: fitted.b1.clone(),
+        w2: fitted.w2.clone(),
+        b2: fitted.b2.clone(),
+    }
 }
 
 /// Train a router on `table` (built from `rows` log rows with `config`).
@@ -182,18 +233,7 @@ pub fn train(
     })?;
     bar.finish_and_clear();
 
-    let mut bucket_rows = vec![-1i32; opts.buckets as usize];
-    for (i, &b) in fitted.rows.iter().enumerate() {
-        bucket_rows[b as usize] = i as i32;
-    }
-    let weights = Weights {
-        bucket_rows,
-        embedding: fitted.embedding,
-        w1: fitted.w1,
-        b1: fitted.b1,
-        w2: fitted.w2,
-        b2: fitted.b2,
-    };
+    let weights = weights_of(&fitted, opts.buckets);
     let cost_model = cost::fit(&table.subset(&train), config)?;
     let all_prompts: Vec<usize> = usable.clone();
     let fingerprints = Fingerprints {
@@ -240,6 +280,7 @@ pub fn train(
             best_epoch: fitted.best_epoch,
             val_loss: fitted.val_loss,
             val_metrics: Vec::new(),
+            calibration: String::new(),
             train_fingerprints: fingerprints,
         },
     };
@@ -262,7 +303,7 @@ pub fn train(
             out
         })
         .collect();
-    for t in 0..nt {
+    let cells = |t: usize| {
         let (mut z, mut y) = (Vec::new(), Vec::new());
         for (k, &p) in val_or_train.iter().enumerate() {
             if let Some(pass) = table.passed(p, t) {
@@ -270,9 +311,56 @@ pub fn train(
                 y.push(pass as u8 as f32);
             }
         }
-        let platt = calib::fit_platt(&z, &y);
-        let probs: Vec<f32> = z.iter().map(|&x| platt.apply(x)).collect();
-        meta.calibration[t] = platt;
+        (z, y)
+    };
+    let platt: Vec<Platt> = match opts.calibration {
+        Calibration::PerTier => (0..nt)
+            .map(|t| {
+                let (z, y) = cells(t);
+                calib::fit_platt(&z, &y)
+            })
+            .collect(),
+        Calibration::Shared | Calibration::Pooled => {
+            let (mut z, mut y) = (Vec::new(), Vec::new());
+            for t in 0..nt {
+                let (zt, yt) = cells(t);
+                z.extend(zt);
+                y.extend(yt);
+            }
+            let shared = calib::fit_platt(&z, &y);
+            if opts.calibration == Calibration::Shared {
+                vec![shared; nt]
+            } else {
+                (0..nt)
+                    .map(|t| {
+                        let (z, y) = cells(t);
+                        calib::fit_platt_toward(&z, &y, shared, POOLING)
+                    })
+                    .collect()
+            }
+        }
+        Calibration::None => vec![Platt::IDENTITY; nt],
+    };
+    let expected: Vec<Vec<f64>> = val_or_train
+        .iter()
+        .map(|&p| {
+            let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
+            meta.cost_model.iter().map(|c| c.cost(tokens)).collect()
+        })
+        .collect();
+    meta.cost_scale = curve::cost_scale(&expected);
+    let vt = table.subset(&val_or_train);
+    let logged = curve::outcomes(&vt, &expected);
+    meta.calibration = platt;
+    meta.training.calibration = opts.calibration.to_string();
+    for t in 0..nt {
+        let (mut probs, mut y) = (Vec::new(), Vec::new());
+        for (k, &p) in val_or_train.iter().enumerate() {
+            if let Some(pass) = table.passed(p, t) {
+                probs.push(meta.calibration[t].apply(logits[k][t]));
+                y.push(pass as u8 as f32);
+            }
+        }
         meta.training.val_metrics.push(TierMetrics {
             tier: table.tiers[t].clone(),
             auc: calib::auc(&probs, &y),
@@ -289,16 +377,6 @@ pub fn train(
                 .collect()
         })
         .collect();
-    let expected: Vec<Vec<f64>> = val_or_train
-        .iter()
-        .map(|&p| {
-            let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
-            meta.cost_model.iter().map(|c| c.cost(tokens)).collect()
-        })
-        .collect();
-    meta.cost_scale = curve::cost_scale(&expected);
-    let vt = table.subset(&val_or_train);
-    let logged = curve::outcomes(&vt, &expected);
     let (basis, rows_q, rows_c, idx): (&str, Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<usize>) =
         if logged.rows.len() >= curve::MIN_LOGGED {
             ("logged", logged.q, logged.c, logged.rows)

@@ -106,6 +106,29 @@ fn learns_synthetic_difficulty_and_round_trips() {
 }
 
 #[test]
+fn low_rank_head_is_exported_as_a_full_matrix_of_that_rank() {
+    let (rows, config) = synthetic(120, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let mut o = quick();
+    o.net.head_rank = 1;
+    o.epochs = 5;
+    let trained = train(&table, &config, rows.len(), vec![], &o).unwrap();
+    let (w2, h) = (&trained.weights.w2, o.net.hidden);
+    assert_eq!(w2.len(), 3 * h);
+    // Rank 1: every tier's row is a multiple of the first (|cos| = 1), and training moved them.
+    let dot = |i: usize, j: usize| -> f64 {
+        (0..h)
+            .map(|k| w2[i * h + k] as f64 * w2[j * h + k] as f64)
+            .sum()
+    };
+    for t in 1..3 {
+        let cos = dot(0, t) / (dot(0, 0) * dot(t, t)).sqrt();
+        assert!((cos.abs() - 1.0).abs() < 1e-4, "tier {t}: cos {cos}");
+    }
+    assert!(dot(0, 0) > 0.0);
+}
+
+#[test]
 fn masked_loss_learns_from_partial_logs() {
     let (rows, config) = synthetic(360, true);
     let table = OutcomeTable::build(&rows, &config);
