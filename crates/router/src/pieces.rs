@@ -233,21 +233,22 @@ impl TrieBuilder {
 }
 
 impl Trie {
+    /// The id of the one-byte continuation piece `b` (any case) when no longer continuation
+    /// piece starts with it: then it is the whole longest match. Else [`NONE`].
+    #[inline(always)]
+    pub(crate) fn cont_leaf(&self, b: u8) -> u32 {
+        self.cont_leaf[(b & 127).to_ascii_lowercase() as usize]
+    }
+
     /// The longest piece that starts `word[start..]` (ASCII word bytes, any case), from the
     /// initial or continuation root: (its length in bytes, its id).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn longest(
         &self,
         word: &[u8],
         start: usize,
         continuation: bool,
     ) -> Option<(usize, u32)> {
-        if continuation {
-            let id = self.cont_leaf[(word[start] & 127).to_ascii_lowercase() as usize];
-            if id != NONE {
-                return Some((1, id));
-            }
-        }
         let mut s = continuation as usize;
         let mut best = None;
         for (i, &b) in word[start..].iter().enumerate() {

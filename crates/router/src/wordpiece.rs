@@ -11,7 +11,7 @@ use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::Tokenizer;
 
 use crate::ascii::{word_end, CLASS, PUNCT, WS};
-use crate::pieces::{matchable, Key, Trie, TrieBuilder, WordTable};
+use crate::pieces::{matchable, Key, Trie, TrieBuilder, WordTable, NONE};
 
 /// Greedy longest-match-first WordPiece over an ASCII vocabulary.
 #[derive(Debug, Clone)]
@@ -138,6 +138,15 @@ impl FastWordPiece {
         pieces.clear();
         let mut start = 0;
         while start < len {
+            // Most continuations are one byte with no longer piece: a table lookup.
+            if start > 0 {
+                let id = self.trie.cont_leaf(w[start]);
+                if id != NONE {
+                    pieces.push(id);
+                    start += 1;
+                    continue;
+                }
+            }
             match self.trie.longest(w, start, start > 0) {
                 Some((n, id)) => {
                     pieces.push(id);

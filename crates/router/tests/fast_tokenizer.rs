@@ -104,7 +104,14 @@ fn fast_path_matches_tokenizers_on_odd_vocabularies() {
         ]
         .map(String::from),
     );
-    for (prefix, max_chars) in [("##", 100), ("##", 5), ("", 100), ("xx", 100), ("##", 0)] {
+    for (prefix, max_chars) in [
+        ("##", 100),
+        ("##", 5),
+        ("##", 300),
+        ("", 100),
+        ("xx", 100),
+        ("##", 0),
+    ] {
         let f = Featuriser::new(FeaturiserConfig::new(1024), tokenizer(prefix, max_chars));
         assert!(f.has_fast_path());
         for t in &texts {
