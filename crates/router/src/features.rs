@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
+use crate::counts::TextCounts;
 use crate::wordpiece::FastWordPiece;
 
 /// Number of dense text features before the feature-tag slots.
@@ -68,6 +69,10 @@ pub struct Featuriser {
     config: FeaturiserConfig,
     tokenizer: Tokenizer,
     fast: Option<FastWordPiece>,
+    /// The unigram bucket of every token id below the vocabulary size.
+    unigram: Vec<u32>,
+    /// `buckets - 1` when `buckets` is a power of two (`x % n == x & (n - 1)`), else 0.
+    mask: u64,
 }
 
 #[inline]
@@ -82,11 +87,44 @@ impl Featuriser {
     /// A featuriser over `tokenizer` with `config`.
     pub fn new(config: FeaturiserConfig, tokenizer: Tokenizer) -> Self {
         let fast = FastWordPiece::from_tokenizer(&tokenizer);
-        Featuriser {
+        let n = config.buckets as u64;
+        let mask = if n.is_power_of_two() { n - 1 } else { 0 };
+        let mut f = Featuriser {
             config,
             tokenizer,
             fast,
+            unigram: Vec::new(),
+            mask,
+        };
+        f.unigram = (0..f.tokenizer.get_vocab_size(true) as u32)
+            .map(|id| f.reduce(mix(id as u64 + 1)))
+            .collect();
+        f
+    }
+
+    /// `x % buckets` (a mask when `buckets` is a power of two: the same value, cheaper).
+    #[inline(always)]
+    fn reduce(&self, x: u64) -> u32 {
+        if self.mask != 0 {
+            (x & self.mask) as u32
+        } else {
+            (x % self.config.buckets as u64) as u32
         }
+    }
+
+    /// The bucket of the unigram `id`.
+    #[inline]
+    pub fn unigram_bucket(&self, id: u32) -> u32 {
+        match self.unigram.get(id as usize) {
+            Some(&b) => b,
+            None => self.reduce(mix(id as u64 + 1)),
+        }
+    }
+
+    /// The bucket of the bigram `prev`, `id`.
+    #[inline]
+    pub fn bigram_bucket(&self, prev: u32, id: u32) -> u32 {
+        self.reduce(mix(((prev as u64 + 1) << 32) ^ (id as u64 + 1)))
     }
 
     /// The settings.
@@ -105,6 +143,7 @@ impl Featuriser {
     }
 
     /// Token ids of `text` (fast path when possible, else `tokenizers`).
+    #[inline]
     pub fn token_ids(&self, text: &str, mut emit: impl FnMut(u32)) {
         match &self.fast {
             Some(f) if f.accepts(text) => f.encode(text, emit),
@@ -128,16 +167,15 @@ impl Featuriser {
 
     /// Call `emit` with the bucket of every unigram and bigram of `text`; returns the count.
     pub fn buckets(&self, text: &str, mut emit: impl FnMut(u32)) -> usize {
-        let n = self.config.buckets as u64;
         let bigrams = self.config.bigrams;
         let mut prev: Option<u32> = None;
         let mut count = 0;
         self.token_ids(text, |id| {
-            emit((mix(id as u64 + 1) % n) as u32);
+            emit(self.unigram_bucket(id));
             count += 1;
             if bigrams {
                 if let Some(p) = prev {
-                    emit((mix(((p as u64 + 1) << 32) ^ (id as u64 + 1)) % n) as u32);
+                    emit(self.bigram_bucket(p, id));
                     count += 1;
                 }
                 prev = Some(id);
@@ -149,20 +187,15 @@ impl Featuriser {
     /// Fill `out` (length [`FeaturiserConfig::dense_len`]) with the dense features.
     pub fn dense(&self, p: &PromptView, out: &mut [f32]) {
         out.iter_mut().for_each(|x| *x = 0.0);
-        let (mut chars, mut digits, mut upper, mut lines, mut non_ascii, mut words) =
-            (0usize, 0usize, 0usize, 1usize, 0usize, 0usize);
-        let mut in_word = false;
-        for c in p.text.chars() {
-            chars += 1;
-            digits += c.is_ascii_digit() as usize;
-            upper += c.is_uppercase() as usize;
-            lines += (c == '\n') as usize;
-            non_ascii += (!c.is_ascii()) as usize;
-            let ws = c.is_whitespace();
-            words += (!ws && !in_word) as usize;
-            in_word = !ws;
-        }
-        let fences = p.text.matches("```").count();
+        let TextCounts {
+            chars,
+            digits,
+            upper,
+            lines,
+            non_ascii,
+            words,
+            fences,
+        } = TextCounts::of(p.text);
         let share = |k: usize| {
             if chars == 0 {
                 0.0

@@ -8,9 +8,12 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+mod ascii;
+mod counts;
 pub mod error;
 pub mod features;
 pub mod model;
+mod pieces;
 pub mod policy;
 mod prompt;
 mod wordpiece;

@@ -11,18 +11,46 @@ pub struct Model {
     dim: usize,
     hidden: usize,
     tiers: usize,
+    /// The embedding row of every token id's unigram bucket (`bucket_rows` looked up once).
+    unigram_rows: Vec<i32>,
+    /// `w1` transposed, `[dim + dense, hidden]`: the hidden layer as `input` axpys.
+    w1t: Vec<f32>,
+    /// `w2` transposed, `[hidden, tiers]`.
+    w2t: Vec<f32>,
+}
+
+/// Transpose a row-major `[rows, cols]` matrix.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols)
+        .flat_map(|c| (0..rows).map(move |r| m[r * cols + c]))
+        .collect()
+}
+
+/// The value `Iterator::sum` starts from for `f32` (the reference forward pass sums with it;
+/// the fast one must start from the same value to give the same bits).
+fn sum_start() -> f32 {
+    std::iter::empty::<f32>().sum()
 }
 
 impl Model {
     /// A model from its parts; sizes must agree (checked by the artifact loader).
     pub fn new(featuriser: Featuriser, weights: Weights, dim: usize, hidden: usize) -> Self {
         let tiers = weights.b2.len();
+        let input = dim + featuriser.config().dense_len();
+        let unigram_rows = (0..featuriser.tokenizer().get_vocab_size(true) as u32)
+            .map(|id| weights.bucket_rows[featuriser.unigram_bucket(id) as usize])
+            .collect();
+        let w1t = transpose(&weights.w1, hidden, input);
+        let w2t = transpose(&weights.w2, tiers, hidden);
         Model {
             featuriser,
             weights,
             dim,
             hidden,
             tiers,
+            unigram_rows,
+            w1t,
+            w2t,
         }
     }
 
@@ -44,32 +72,154 @@ impl Model {
     /// Raw logits of `prompt` into `out` (length = tiers).
     pub fn logits(&self, prompt: &PromptView, out: &mut [f32]) {
         let (dim, hidden) = (self.dim, self.hidden);
-        let dense_len = self.featuriser.config().dense_len();
-        let input = dim + dense_len;
-        let mut scratch = vec![0f32; input + hidden];
+        let input = dim + self.featuriser.config().dense_len();
+        let mut stack = [0f32; 256];
+        let mut heap = Vec::new();
+        let scratch = if input + hidden <= stack.len() {
+            &mut stack[..input + hidden]
+        } else {
+            heap.resize(input + hidden, 0f32);
+            &mut heap[..]
+        };
         let (x, h) = scratch.split_at_mut(input);
-        let w = &self.weights;
-        let bag = &mut x[..dim];
-        let n = self.featuriser.buckets(prompt.text, |b| {
-            let r = w.bucket_rows[b as usize];
-            if r >= 0 {
-                let row = &w.embedding[r as usize * dim..(r as usize + 1) * dim];
-                bag.iter_mut().zip(row).for_each(|(a, e)| *a += e);
-            }
-        });
+        let n = match dim {
+            32 => self.bag::<32>(prompt.text, &mut x[..dim]),
+            64 => self.bag::<64>(prompt.text, &mut x[..dim]),
+            16 => self.bag::<16>(prompt.text, &mut x[..dim]),
+            _ => self.bag_any(prompt.text, &mut x[..dim]),
+        };
         if n > 0 {
             let inv = 1.0 / n as f32;
-            bag.iter_mut().for_each(|a| *a *= inv);
+            x[..dim].iter_mut().for_each(|a| *a *= inv);
         }
         self.featuriser.dense(prompt, &mut x[dim..]);
-        for (j, hj) in h.iter_mut().enumerate() {
-            let row = &w.w1[j * input..(j + 1) * input];
-            let s: f32 = row.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
-            *hj = (s + w.b1[j]).max(0.0);
+        // Each h[j] sums w1[j][i] · x[i] in order of i, from the same start as `sum`:
+        // the same bits as a dot product per row, with the rows side by side.
+        h.iter_mut().for_each(|a| *a = sum_start());
+        for (col, &xi) in self.w1t.chunks_exact(hidden.max(1)).zip(x.iter()) {
+            h.iter_mut().zip(col).for_each(|(a, w)| *a += w * xi);
         }
-        for (t, o) in out.iter_mut().enumerate().take(self.tiers) {
-            let row = &w.w2[t * hidden..(t + 1) * hidden];
-            *o = row.iter().zip(h.iter()).map(|(a, b)| a * b).sum::<f32>() + w.b2[t];
+        h.iter_mut()
+            .zip(&self.weights.b1)
+            .for_each(|(a, b)| *a = (*a + b).max(0.0));
+        let tiers = self.tiers.min(out.len());
+        let o = &mut out[..tiers];
+        o.iter_mut().for_each(|a| *a = sum_start());
+        for (col, &hk) in self.w2t.chunks_exact(self.tiers.max(1)).zip(h.iter()) {
+            o.iter_mut().zip(col).for_each(|(a, w)| *a += w * hk);
+        }
+        o.iter_mut()
+            .zip(&self.weights.b2)
+            .for_each(|(a, b)| *a += b);
+    }
+
+    /// Call `add` with the embedding rows of `text`'s buckets, in the order of
+    /// [`Featuriser::buckets`] (buckets without a row left out), a chunk at a time; returns the
+    /// bucket count. Token ids are buffered first so that each step runs as its own tight loop.
+    #[inline(always)]
+    fn bag_with(&self, text: &str, mut add: impl FnMut(&[u32])) -> usize {
+        let mut chunk = Chunk {
+            ids: [0; CHUNK],
+            len: 0,
+            rows: [0; 2 * CHUNK],
+            kept: [0; 2 * CHUNK],
+            prev: None,
+            count: 0,
+        };
+        self.featuriser.token_ids(text, |id| {
+            chunk.ids[chunk.len] = id;
+            chunk.len += 1;
+            if chunk.len == CHUNK {
+                add(self.rows_of(&mut chunk));
+            }
+        });
+        add(self.rows_of(&mut chunk));
+        chunk.count
+    }
+
+    /// The embedding rows of the buffered ids' buckets; empties the buffer.
+    #[inline(never)]
+    fn rows_of<'c>(&self, c: &'c mut Chunk) -> &'c [u32] {
+        let f = &self.featuriser;
+        let bucket_rows = &self.weights.bucket_rows;
+        let bigrams = f.config().bigrams;
+        // Rows (or -1) in bucket order first: the table loads do not wait on each other.
+        let mut k = 0;
+        for &id in &c.ids[..c.len] {
+            c.rows[k] = match self.unigram_rows.get(id as usize) {
+                Some(&r) => r,
+                None => bucket_rows[f.unigram_bucket(id) as usize],
+            };
+            k += 1;
+            if bigrams {
+                if let Some(p) = c.prev {
+                    c.rows[k] = bucket_rows[f.bigram_bucket(p, id) as usize];
+                    k += 1;
+                }
+                c.prev = Some(id);
+            }
+        }
+        c.count += k;
+        // Then keep the rows ≥ 0, without a branch on the row.
+        let mut m = 0;
+        for i in 0..k {
+            let r = c.rows[i];
+            c.kept[m] = r as u32;
+            m += (r >= 0) as usize;
+        }
+        c.len = 0;
+        &c.kept[..m]
+    }
+
+    /// Sum the embedding rows of `text`'s buckets into `bag` (`D` = dim floats, the sums kept
+    /// in registers); returns the bucket count.
+    fn bag<const D: usize>(&self, text: &str, bag: &mut [f32]) -> usize {
+        let mut acc = [0f32; D];
+        let emb = &self.weights.embedding;
+        let n = self.bag_with(text, |rows| add_rows(&mut acc, emb, rows));
+        bag.copy_from_slice(&acc);
+        n
+    }
+
+    /// [`Self::bag`] for any dim.
+    fn bag_any(&self, text: &str, bag: &mut [f32]) -> usize {
+        let dim = self.dim;
+        let emb = &self.weights.embedding;
+        self.bag_with(text, |rows| {
+            for &r in rows {
+                let row = &emb[r as usize * dim..(r as usize + 1) * dim];
+                bag.iter_mut().zip(row).for_each(|(a, e)| *a += e);
+            }
+        })
+    }
+}
+
+/// Token ids buffered for the embedding bag.
+const CHUNK: usize = 256;
+
+/// A chunk of token ids on their way to embedding rows.
+struct Chunk {
+    ids: [u32; CHUNK],
+    len: usize,
+    /// The row (or -1) of every bucket: room for a unigram and a bigram per id.
+    rows: [i32; 2 * CHUNK],
+    /// The rows ≥ 0.
+    kept: [u32; 2 * CHUNK],
+    /// The previous token id (for the next bigram), across chunks.
+    prev: Option<u32>,
+    /// Buckets so far (with or without a row).
+    count: usize,
+}
+
+/// Add the embedding rows `rows` (`D` floats each) to `acc`, in order.
+#[inline(never)]
+fn add_rows<const D: usize>(acc: &mut [f32; D], emb: &[f32], rows: &[u32]) {
+    let mut a = *acc;
+    for &r in rows {
+        let row: &[f32; D] = emb[r as usize * D..][..D].try_into().expect("a row");
+        for k in 0..D {
+            a[k] += row[k];
         }
     }
+    *acc = a;
 }

@@ -2,42 +2,25 @@
 //! (split on white space, isolate punctuation) and greedy WordPiece reproduce exactly the ids
 //! that `tokenizers` gives, without its per-call allocations. Anything else (non-ASCII text,
 //! text containing an added token, a tokenizer of another shape) goes through `tokenizers`.
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
+//!
+//! Per word: one hash-table probe when the whole word is a vocabulary entry (the common case),
+//! else a trie walk per piece (see [`crate::pieces`]).
 use tokenizers::models::ModelWrapper;
 use tokenizers::normalizers::NormalizerWrapper;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::Tokenizer;
 
-/// FNV-1a as a `Hasher` for the vocabulary map (short keys, no DoS concern: keys are ours).
-#[derive(Default)]
-pub(crate) struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+use crate::ascii::{word_end, CLASS, PUNCT, WS};
+use crate::pieces::{matchable, Key, Trie, TrieBuilder, WordTable, NONE};
 
 /// Greedy longest-match-first WordPiece over an ASCII vocabulary.
 #[derive(Debug, Clone)]
 pub(crate) struct FastWordPiece {
+    /// Whole words that are initial pieces.
+    words: WordTable,
     trie: Trie,
+    /// The id of each single punctuation byte as a word (the unknown id when it has none).
+    punct: [u32; 128],
     unk: u32,
     max_chars: usize,
     added: Vec<String>,
@@ -66,15 +49,40 @@ impl FastWordPiece {
         if added.iter().any(|t| t.normalized) {
             return None;
         }
-        let vocab: FnvMap<Box<[u8]>, u32> = tokenizers::Model::get_vocab(wp)
-            .into_iter()
-            .map(|(k, v)| (k.into_bytes().into_boxed_slice(), v))
-            .collect();
-        let unk = *vocab.get(wp.unk_token.as_bytes())?;
+        let mut vocab: Vec<(String, u32)> = tokenizers::Model::get_vocab(wp).into_iter().collect();
+        vocab.sort_unstable_by_key(|&(_, id)| id); // same tables on every load
+        let unk = vocab.iter().find(|(k, _)| *k == wp.unk_token)?.1;
+        let max_chars = wp.max_input_chars_per_word;
+        let prefix = wp.continuing_subword_prefix.as_bytes();
+        // `tokenizers` looks a piece up as itself at the start of a word and as prefix + piece
+        // after it: every token is an initial piece; those starting with the prefix are also
+        // continuation pieces (all of them when the prefix is empty).
+        let mut words = Vec::new();
+        let mut trie = TrieBuilder::new();
+        let mut punct = [unk; 128];
+        for (token, id) in &vocab {
+            let t = token.as_bytes();
+            if matchable(t) {
+                trie.insert(false, t, *id);
+                if t.len() <= Key::MAX_LEN {
+                    words.push((Key::of(t, 0, t.len()), *id));
+                }
+            } else if t.len() == 1 && t[0].is_ascii() && CLASS[t[0] as usize] == PUNCT {
+                // A punctuation word is one char: unknown only when words may have none.
+                punct[t[0] as usize] = if max_chars >= 1 { *id } else { unk };
+            }
+            if let Some(rest) = t.strip_prefix(prefix) {
+                if matchable(rest) {
+                    trie.insert(true, rest, *id);
+                }
+            }
+        }
         Some(FastWordPiece {
-            trie: Trie::new(&vocab, wp.continuing_subword_prefix.as_bytes()),
+            words: WordTable::new(&words),
+            trie: trie.build()?,
+            punct,
             unk,
-            max_chars: wp.max_input_chars_per_word,
+            max_chars,
             added: added.into_iter().map(|t| t.content).collect(),
         })
     }
@@ -86,115 +94,67 @@ impl FastWordPiece {
 
     /// Call `emit` with every token id of `text` (which must pass [`Self::accepts`]).
     pub(crate) fn encode(&self, text: &str, mut emit: impl FnMut(u32)) {
-        let mut word: Vec<u8> = Vec::with_capacity(64);
-        for &b in text.as_bytes() {
-            if b.is_ascii_whitespace() || b == 0x0b {
-                self.word(&mut word, &mut emit);
-            } else if b.is_ascii_punctuation() {
-                self.word(&mut word, &mut emit);
-                word.push(b);
-                self.word(&mut word, &mut emit);
-            } else {
-                word.push(b.to_ascii_lowercase());
-            }
-        }
-        self.word(&mut word, &mut emit);
-    }
-
-    fn word(&self, word: &mut Vec<u8>, emit: &mut impl FnMut(u32)) {
-        if word.is_empty() {
-            return;
-        }
-        if word.len() > self.max_chars {
-            emit(self.unk);
-            word.clear();
-            return;
-        }
-        // Greedy longest match; all or nothing, as in `tokenizers`. The trie finds the longest
-        // vocabulary piece at `start` in one walk (linear in the word, not quadratic).
-        let mut ids: [u32; 128] = [0; 128];
-        let mut n = 0;
-        let mut start = 0;
-        let mut bad = false;
-        while start < word.len() {
-            match self.trie.longest(&word[start..], start > 0) {
-                Some((len, id)) if n < ids.len() => {
-                    ids[n] = id;
-                    n += 1;
-                    start += len;
+        debug_assert!(text.is_ascii());
+        let b = text.as_bytes();
+        let mut pieces = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match CLASS[b[i] as usize] {
+                WS => i += 1,
+                PUNCT => {
+                    emit(self.punct[(b[i] & 127) as usize]);
+                    i += 1;
                 }
                 _ => {
-                    bad = true;
-                    break;
+                    let j = word_end(b, i);
+                    self.word(b, i, j, &mut pieces, &mut emit);
+                    i = j;
                 }
             }
         }
-        if bad {
-            emit(self.unk);
-        } else {
-            ids[..n].iter().for_each(|&id| emit(id));
-        }
-        word.clear();
-    }
-}
-
-/// A byte trie over the vocabulary: one root for word-initial pieces, one for continuation
-/// pieces (stored without their `##` prefix). Children live in one hash map keyed by
-/// (node, byte).
-#[derive(Debug, Clone)]
-struct Trie {
-    children: FnvMap<u64, u32>,
-    /// The token id ending at each node, or `u32::MAX`.
-    ids: Vec<u32>,
-}
-
-const INITIAL: u32 = 0;
-const CONTINUATION: u32 = 1;
-
-impl Trie {
-    fn new(vocab: &FnvMap<Box<[u8]>, u32>, prefix: &[u8]) -> Trie {
-        let mut trie = Trie {
-            children: FnvMap::default(),
-            ids: vec![u32::MAX, u32::MAX],
-        };
-        for (token, &id) in vocab {
-            let (mut node, rest) = match token.strip_prefix(prefix) {
-                Some(rest) if !prefix.is_empty() => (CONTINUATION, rest),
-                _ => (INITIAL, &token[..]),
-            };
-            if rest.is_empty() {
-                continue; // an empty piece never matches (pieces are at least one byte)
-            }
-            for &b in rest {
-                let key = (node as u64) << 8 | b as u64;
-                node = match trie.children.get(&key) {
-                    Some(&child) => child,
-                    None => {
-                        let child = trie.ids.len() as u32;
-                        trie.ids.push(u32::MAX);
-                        trie.children.insert(key, child);
-                        child
-                    }
-                };
-            }
-            trie.ids[node as usize] = id;
-        }
-        trie
     }
 
-    /// The longest vocabulary piece that starts `text`: (its length in bytes, its id).
-    fn longest(&self, text: &[u8], continuation: bool) -> Option<(usize, u32)> {
-        let mut node = if continuation { CONTINUATION } else { INITIAL };
-        let mut best = None;
-        for (i, &b) in text.iter().enumerate() {
-            match self.children.get(&((node as u64) << 8 | b as u64)) {
-                Some(&child) => node = child,
-                None => break,
-            }
-            if self.ids[node as usize] != u32::MAX {
-                best = Some((i + 1, self.ids[node as usize]));
+    /// Emit the ids of the word `b[i..j]`: a single lookup when it is a whole initial piece,
+    /// else greedy longest match; all or nothing, as in `tokenizers`.
+    #[inline]
+    fn word(
+        &self,
+        b: &[u8],
+        i: usize,
+        j: usize,
+        pieces: &mut Vec<u32>,
+        emit: &mut impl FnMut(u32),
+    ) {
+        let len = j - i;
+        if len > self.max_chars {
+            return emit(self.unk);
+        }
+        if len <= Key::MAX_LEN {
+            if let Some(id) = self.words.get(&Key::of(b, i, len)) {
+                return emit(id);
             }
         }
-        best
+        let w = &b[i..j];
+        pieces.clear();
+        let mut start = 0;
+        while start < len {
+            // Most continuations are one byte with no longer piece: a table lookup.
+            if start > 0 {
+                let id = self.trie.cont_leaf(w[start]);
+                if id != NONE {
+                    pieces.push(id);
+                    start += 1;
+                    continue;
+                }
+            }
+            match self.trie.longest(w, start, start > 0) {
+                Some((n, id)) => {
+                    pieces.push(id);
+                    start += n;
+                }
+                None => return emit(self.unk),
+            }
+        }
+        pieces.iter().for_each(|&id| emit(id));
     }
 }

@@ -1,0 +1,139 @@
+//! ASCII helpers for the tokenizer fast path: BERT pre-tokenizer byte classes, and word scanning
+//! and lower-casing eight bytes at a time (SWAR on a `u64`, no `unsafe`).
+//!
+//! Everything here assumes ASCII input (every byte < 0x80), which the fast path checks first.
+
+/// White space: dropped between words (`char::is_whitespace` on ASCII: `\t \n \x0b \x0c \r ' '`).
+pub(crate) const WS: u8 = 0;
+/// Punctuation (`is_ascii_punctuation`): a word of its own.
+pub(crate) const PUNCT: u8 = 1;
+/// Anything else: letters, digits, control characters; part of a word.
+pub(crate) const WORD: u8 = 2;
+
+/// The class of every byte (bytes ≥ 0x80 never reach the fast path; they read as [`WORD`]).
+pub(crate) const CLASS: [u8; 256] = {
+    let mut t = [WORD; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_whitespace() || c == 0x0b {
+            t[b] = WS;
+        } else if c.is_ascii_punctuation() {
+            t[b] = PUNCT;
+        }
+        b += 1;
+    }
+    t
+};
+
+#[inline(always)]
+const fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+const HIGH: u64 = splat(0x80);
+
+/// 0x80 in every byte of `v` that is ≥ `c` (1 ≤ `c` ≤ 0x80; every byte of `v` < 0x80, so the
+/// additions never carry into the next byte).
+#[inline(always)]
+fn ge(v: u64, c: u8) -> u64 {
+    v.wrapping_add(splat(0x80 - c)) & HIGH
+}
+
+/// 0x80 in every byte of `v` (eight ASCII bytes) that is white space or punctuation.
+#[inline(always)]
+fn breaks(v: u64) -> u64 {
+    let ws = ge(v, 0x09) & !ge(v, 0x0e); // \t \n \x0b \x0c \r
+    let space_to_slash = ge(v, 0x20) & !ge(v, 0x30); // ' ' and !"#$%&'()*+,-./
+    let colon_to_at = ge(v, 0x3a) & !ge(v, 0x41); // :;<=>?@
+    let bracket_to_tick = ge(v, 0x5b) & !ge(v, 0x61); // [\]^_`
+    let brace_to_tilde = ge(v, 0x7b) & !ge(v, 0x7f); // {|}~
+    ws | space_to_slash | colon_to_at | bracket_to_tick | brace_to_tilde
+}
+
+/// Lower-case eight ASCII bytes.
+#[inline(always)]
+pub(crate) fn lower8(v: u64) -> u64 {
+    v | ((ge(v, b'A') & !ge(v, b'Z' + 1)) >> 2)
+}
+
+/// The end of the word starting at `i` (a [`WORD`] byte): the first break at or after `i`.
+#[inline]
+pub(crate) fn word_end(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let stop = breaks(v);
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && CLASS[b[i] as usize] == WORD {
+        i += 1;
+    }
+    i
+}
+
+/// Bytes `i..i + len` of `b` (`len` ≤ 8) as a little-endian `u64`, zero-padded.
+#[inline(always)]
+pub(crate) fn load(b: &[u8], i: usize, len: usize) -> u64 {
+    if len == 0 {
+        return 0;
+    }
+    let mask = u64::MAX >> (64 - 8 * len as u32);
+    match b.get(i..i + 8) {
+        Some(chunk) => u64::from_le_bytes(chunk.try_into().expect("eight bytes")) & mask,
+        None => {
+            let mut buf = [0u8; 8];
+            buf[..len].copy_from_slice(&b[i..i + len]);
+            u64::from_le_bytes(buf)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_match_the_bert_pre_tokenizer_on_ascii() {
+        for b in 0u8..0x80 {
+            let c = b as char;
+            let want = if c.is_whitespace() {
+                WS
+            } else if c.is_ascii_punctuation() {
+                PUNCT
+            } else {
+                WORD
+            };
+            assert_eq!(CLASS[b as usize], want, "byte {b:#04x}");
+            let v = u64::from_le_bytes([b'a', b, b'a', b'a', b'a', b'a', b'a', b'a']);
+            assert_eq!(breaks(v) != 0, want != WORD, "byte {b:#04x}");
+            assert_eq!(
+                lower8(v).to_le_bytes()[1],
+                b.to_ascii_lowercase(),
+                "byte {b:#04x}"
+            );
+        }
+    }
+
+    #[test]
+    fn words_end_at_the_first_break() {
+        let t = b"abcdefghijklmnop, qrs\tTUV0123456789xyz\x0b";
+        for i in 0..t.len() {
+            if CLASS[t[i] as usize] != WORD {
+                continue;
+            }
+            let mut j = i;
+            while j < t.len() && CLASS[t[j] as usize] == WORD {
+                j += 1;
+            }
+            assert_eq!(word_end(t, i), j, "from {i}");
+            for len in 0..=8.min(t.len() - i) {
+                let mut buf = [0u8; 8];
+                buf[..len].copy_from_slice(&t[i..i + len]);
+                assert_eq!(load(t, i, len), u64::from_le_bytes(buf));
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The fast paths (tokenizer, buckets, dense features, forward pass) against a plain reference
+//! implementation kept here: `tokenizers` for the ids, the original hashing, dense features and
+//! forward pass, on the demo model. Every bucket, logit bit and decision must agree.
+use std::path::{Path, PathBuf};
+
+use tierwise_core::LogRow;
+use tierwise_router::features::{Featuriser, PromptView, TEXT_FEATURES};
+use tierwise_router::{policy, Decision, Prompt, Router};
+
+mod common;
+use common::{edge_cases, random_texts};
+
+fn demo() -> Router {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/demo");
+    Router::load(dir).expect("models/demo loads")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The held-out demo prompts (distinct), edge cases, bench-like texts and random ASCII.
+fn corpus() -> Vec<Prompt> {
+    let text = std::fs::read_to_string(root().join("datasets/demo/heldout.jsonl")).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Prompt> = text
+        .lines()
+        .map(|l| serde_json::from_str::<LogRow>(l).unwrap())
+        .filter(|r| seen.insert((r.routing_text(), r.feature.clone())))
+        .map(|r| Prompt::from_row(&r))
+        .collect();
+    assert!(out.len() > 100, "{} demo prompts", out.len());
+    out.extend(edge_cases().into_iter().map(Prompt::text));
+    out.extend(random_texts(300, 1).into_iter().map(Prompt::text));
+    out.push(Prompt::text("Hello ``` code ````` x ``").with_turns(3));
+    out.push(Prompt::text("tagged").with_feature("summarise"));
+    out
+}
+
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// The original bucket hashing over `tokenizers`' ids.
+fn ref_buckets(f: &Featuriser, text: &str) -> Vec<u32> {
+    let n = f.config().buckets as u64;
+    let mut out = Vec::new();
+    let mut prev: Option<u32> = None;
+    for id in f.token_ids_slow(text) {
+        out.push((mix(id as u64 + 1) % n) as u32);
+        if f.config().bigrams {
+            if let Some(p) = prev {
+                out.push((mix(((p as u64 + 1) << 32) ^ (id as u64 + 1)) % n) as u32);
+            }
+            prev = Some(id);
+        }
+    }
+    out
+}
+
+/// The original dense features.
+fn ref_dense(f: &Featuriser, p: &PromptView) -> Vec<f32> {
+    let mut out = vec![0f32; f.config().dense_len()];
+    let (mut chars, mut digits, mut upper, mut lines, mut non_ascii, mut words) =
+        (0usize, 0usize, 0usize, 1usize, 0usize, 0usize);
+    let mut in_word = false;
+    for c in p.text.chars() {
+        chars += 1;
+        digits += c.is_ascii_digit() as usize;
+        upper += c.is_uppercase() as usize;
+        lines += (c == '\n') as usize;
+        non_ascii += (!c.is_ascii()) as usize;
+        let ws = c.is_whitespace();
+        words += (!ws && !in_word) as usize;
+        in_word = !ws;
+    }
+    let fences = p.text.matches("```").count();
+    let share = |k: usize| {
+        if chars == 0 {
+            0.0
+        } else {
+            k as f32 / chars as f32
+        }
+    };
+    out[0] = (1.0 + chars as f32).ln() / 8.0;
+    out[1] = (1.0 + words as f32).ln() / 7.0;
+    out[2] = (p.turns.max(1) as f32).ln();
+    out[3] = (fences.min(8) as f32) / 4.0;
+    out[4] = share(digits) * 4.0;
+    out[5] = share(upper) * 4.0;
+    out[6] = (lines as f32).ln() / 4.0;
+    out[7] = share(non_ascii) * 4.0;
+    if let (Some(tag), slots @ 1..) = (p.feature, f.config().feature_slots) {
+        let slot = tierwise_core::text::fnv1a64(tag.as_bytes()) % slots as u64;
+        out[TEXT_FEATURES + slot as usize] = 1.0;
+    }
+    out
+}
+
+/// The original forward pass.
+fn ref_logits(r: &Router, p: &PromptView) -> Vec<f32> {
+    let m = r.model();
+    let f = m.featuriser();
+    let w = m.weights();
+    let (dim, hidden) = (r.meta().network.dim, r.meta().network.hidden);
+    let input = dim + f.config().dense_len();
+    let mut x = vec![0f32; input];
+    let buckets = ref_buckets(f, p.text);
+    for &b in &buckets {
+        let row = w.bucket_rows[b as usize];
+        if row >= 0 {
+            let e = &w.embedding[row as usize * dim..(row as usize + 1) * dim];
+            x[..dim].iter_mut().zip(e).for_each(|(a, e)| *a += e);
+        }
+    }
+    if !buckets.is_empty() {
+        let inv = 1.0 / buckets.len() as f32;
+        x[..dim].iter_mut().for_each(|a| *a *= inv);
+    }
+    x[dim..].copy_from_slice(&ref_dense(f, p));
+    let h: Vec<f32> = (0..hidden)
+        .map(|j| {
+            let row = &w.w1[j * input..(j + 1) * input];
+            let s: f32 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+            (s + w.b1[j]).max(0.0)
+        })
+        .collect();
+    (0..m.n_tiers())
+        .map(|t| {
+            let row = &w.w2[t * hidden..(t + 1) * hidden];
+            row.iter().zip(&h).map(|(a, b)| a * b).sum::<f32>() + w.b2[t]
+        })
+        .collect()
+}
+
+/// The original decision.
+fn ref_decide(r: &Router, prompt: &Prompt) -> Decision {
+    let meta = r.meta();
+    let mut p = ref_logits(r, &prompt.view());
+    for (x, c) in p.iter_mut().zip(&meta.calibration) {
+        *x = c.apply(*x);
+    }
+    let tokens = tierwise_core::text::estimate_tokens(prompt.text_str()) as f64;
+    let cost: Vec<f64> = meta.cost_model.iter().map(|c| c.cost(tokens)).collect();
+    let i = policy::choose(&p, &cost, r.lambda(), meta.cost_scale);
+    let difficulty = p.iter().position(|&x| x >= 0.5).unwrap_or(p.len() - 1);
+    Decision {
+        tier: meta.tiers[i].name.clone(),
+        tier_index: i,
+        model: meta.tiers[i].model.clone(),
+        p,
+        expected_cost_usd: cost,
+        difficulty,
+    }
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn fast_paths_match_the_reference_on_the_demo_model() {
+    let r = demo();
+    let f = r.model().featuriser();
+    assert!(f.has_fast_path());
+    for prompt in corpus() {
+        let view = prompt.view();
+        let text = view.text;
+        let mut ids = Vec::new();
+        f.token_ids(text, |id| ids.push(id));
+        assert_eq!(ids, f.token_ids_slow(text), "ids of {text:?}");
+        let mut buckets = Vec::new();
+        let n = f.buckets(text, |b| buckets.push(b));
+        assert_eq!(n, buckets.len());
+        assert_eq!(buckets, ref_buckets(f, text), "buckets of {text:?}");
+        let mut dense = vec![f32::NAN; f.config().dense_len()];
+        f.dense(&view, &mut dense);
+        assert_eq!(
+            bits(&dense),
+            bits(&ref_dense(f, &view)),
+            "dense of {text:?}"
+        );
+        let mut logits = vec![0f32; r.model().n_tiers()];
+        r.model().logits(&view, &mut logits);
+        assert_eq!(
+            bits(&logits),
+            bits(&ref_logits(&r, &view)),
+            "logits of {text:?}"
+        );
+        let (d, want) = (r.decide(&prompt), ref_decide(&r, &prompt));
+        assert_eq!(bits(&d.p), bits(&want.p), "p of {text:?}");
+        assert_eq!(d, want, "decision of {text:?}");
+    }
+}
