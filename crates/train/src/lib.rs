@@ -14,6 +14,7 @@ pub mod curve;
 pub mod data;
 pub mod error;
 pub mod net;
+pub mod sparse_adam;
 mod pipeline;
 pub mod tokenizer;
 

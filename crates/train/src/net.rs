@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
+use crate::sparse_adam::SparseAdamW;
 use crate::error::Result;
 
 /// Numerically stable BCE on logits, averaged over the observed cells only:
@@ -72,7 +73,9 @@ pub struct Trained {
 }
 
 struct Params {
-    emb: Var,
+    /// `[rows, dim]`, updated by [`SparseAdamW`] (only the rows a batch uses).
+    emb: Vec<f32>,
+    dim: usize,
     w1: Var,
     b1: Var,
     /// Full rank: `[tiers, hidden]`; low rank: `A` of `[tiers, rank]`.
@@ -85,7 +88,6 @@ struct Params {
 impl Params {
     fn all(&self) -> Vec<Var> {
         let mut v = vec![
-            self.emb.clone(),
             self.w1.clone(),
             self.b1.clone(),
             self.w2.clone(),
@@ -101,10 +103,19 @@ impl Params {
             None => self.w2.as_tensor().clone(),
         })
     }
+    /// The rows `ids` of the embedding as a `[ids, dim]` tensor.
+    fn rows(&self, ids: &[u32], dev: &Device) -> Result<Tensor> {
+        let d = self.dim;
+        let mut out = Vec::with_capacity(ids.len() * d);
+        for &r in ids {
+            out.extend_from_slice(&self.emb[r as usize * d..(r as usize + 1) * d]);
+        }
+        Ok(Tensor::from_vec(out, (ids.len(), d), dev)?)
+    }
     fn values(&self) -> Result<[Vec<f32>; 5]> {
         let v = |x: &Tensor| x.flatten_all()?.to_vec1::<f32>();
         Ok([
-            v(self.emb.as_tensor())?,
+            self.emb.clone(),
             v(self.w1.as_tensor())?,
             v(self.b1.as_tensor())?,
             v(&self.w2()?)?,
@@ -116,7 +127,7 @@ impl Params {
 /// One batch. The embedding bag is a dense `[b, u]` weight matrix over the `u` distinct rows the
 /// batch uses, times those rows: far less memory traffic than gathering every token's row.
 struct Batch {
-    ids: Tensor,
+    ids: Vec<u32>,
     wts: Tensor,
     dense: Tensor,
     y: Tensor,
@@ -154,7 +165,7 @@ fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device
         mask.extend_from_slice(&data.mask[i * nt..(i + 1) * nt]);
     }
     Ok(Batch {
-        ids: Tensor::from_vec(rows, u, dev)?,
+        ids: rows,
         wts: Tensor::from_vec(wts, (b, u), dev)?,
         dense: Tensor::from_vec(dense, (b, d), dev)?,
         y: Tensor::from_vec(y, (b, nt), dev)?,
@@ -162,9 +173,9 @@ fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device
     })
 }
 
-fn forward(p: &Params, x: &Batch) -> Result<Tensor> {
-    let e = p.emb.as_tensor().index_select(&x.ids, 0)?;
-    let bag = x.wts.matmul(&e)?;
+/// Logits of a batch, given its embedding rows `e` (`[ids, dim]`).
+fn forward(p: &Params, x: &Batch, e: &Tensor) -> Result<Tensor> {
+    let bag = x.wts.matmul(e)?;
     let input = Tensor::cat(&[&bag, &x.dense], 1)?;
     let h = input
         .matmul(&p.w1.as_tensor().t()?)?
@@ -223,8 +234,9 @@ pub fn fit(
     let var = |v: Vec<f32>, shape: &[usize]| -> Result<Var> {
         Ok(Var::from_tensor(&Tensor::from_vec(v, shape, &dev)?)?)
     };
-    let p = Params {
-        emb: var(vec![0.0; rows.len() * cfg.dim], &[rows.len(), cfg.dim])?,
+    let mut p = Params {
+        emb: vec![0.0; rows.len() * cfg.dim],
+        dim: cfg.dim,
         w1: var(
             uniform(&mut rng, cfg.hidden * input, (6.0 / input as f32).sqrt()),
             &[cfg.hidden, input],
@@ -259,6 +271,7 @@ pub fn fit(
             ..Default::default()
         },
     )?;
+    let mut sparse = SparseAdamW::new(rows.len(), cfg.dim, cfg.lr, cfg.weight_decay);
     let val_batches: Vec<Batch> = val
         .chunks(cfg.batch.max(1))
         .map(|c| batch(data, c, &row_of, &dev))
@@ -267,7 +280,8 @@ pub fn fit(
         let (mut s, mut n) = (0.0, 0.0);
         for b in &val_batches {
             let m = b.mask.sum_all()?.to_scalar::<f32>()? as f64;
-            s += masked_bce(&forward(p, b)?, &b.y, &b.mask)?.to_scalar::<f32>()? as f64
+            let e = p.rows(&b.ids, &dev)?;
+            s += masked_bce(&forward(p, b, &e)?, &b.y, &b.mask)?.to_scalar::<f32>()? as f64
                 * m.max(1.0);
             n += m;
         }
@@ -282,8 +296,14 @@ pub fn fit(
         let (mut tl, mut tn) = (0.0, 0usize);
         for chunk in order.chunks(cfg.batch.max(1)) {
             let b = batch(data, chunk, &row_of, &dev)?;
-            let loss = masked_bce(&forward(&p, &b)?, &b.y, &b.mask)?;
-            opt.backward_step(&loss)?;
+            let e = Var::from_tensor(&p.rows(&b.ids, &dev)?)?;
+            let loss = masked_bce(&forward(&p, &b, e.as_tensor())?, &b.y, &b.mask)?;
+            let grads = loss.backward()?;
+            opt.step(&grads)?;
+            if let Some(g) = grads.get(e.as_tensor()) {
+                let g = g.flatten_all()?.to_vec1::<f32>()?;
+                sparse.step(&mut p.emb, &b.ids, &g);
+            }
             tl += loss.to_scalar::<f32>()? as f64;
             tn += 1;
         }
