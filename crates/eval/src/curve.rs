@@ -4,27 +4,7 @@
 /// A point of a cost–quality curve: mean cost `x`, mean quality `y`.
 pub type Point = (f64, f64);
 
-/// The λ values of the sweep: 0, then 201 log-spaced values from 1e-4 to 100.
-pub fn lambda_grid() -> Vec<f64> {
-    std::iter::once(0.0)
-        .chain((0..=200).map(|i| 10f64.powf(-4.0 + 6.0 * i as f64 / 200.0)))
-        .collect()
-}
-
-/// The policy: argmax_t (p_t − λ · ĉ_t / ĉ_max). Ties go to the tier with the lower expected
-/// cost ĉ_t, then to the lower index (tiers are listed cheapest first).
-pub fn choose(p: &[f32], cost: &[f64], lambda: f64, cost_scale: f64) -> usize {
-    let mut best = 0;
-    let mut best_u = f64::NEG_INFINITY;
-    for t in 0..p.len() {
-        let u = p[t] as f64 - lambda * cost[t] / cost_scale;
-        if u > best_u || (u == best_u && cost[t] < cost[best]) {
-            best = t;
-            best_u = u;
-        }
-    }
-    best
-}
+pub use tierwise_router::policy::{choose, lambda_grid};
 
 /// ĉ_max: the largest mean expected cost of any tier over the given rows (N × T). Falls back to 1
 /// when every expected cost is 0, so the policy stays defined (λ then has no effect).

@@ -95,15 +95,17 @@ impl FromStr for Target {
     }
 }
 
-/// λ = 0 and 200 log-spaced values from 1e-4 to 100 (metrics.md).
+/// The λ values of the sweep (metrics.md): 0, then 201 log-spaced values from 1e-4 to 100
+/// (one every 0.03 decades, so every power of ten is on the grid). The eval sweeps the same grid.
 pub fn lambda_grid() -> Vec<f64> {
-    let n = 200;
     std::iter::once(0.0)
-        .chain((0..n).map(|i| 10f64.powf(-4.0 + 6.0 * i as f64 / (n - 1) as f64)))
+        .chain((0..=200).map(|i| 10f64.powf(-4.0 + 6.0 * i as f64 / 200.0)))
         .collect()
 }
 
-/// argmax_t (p_t − λ · ĉ_t / scale); ties go to the lower index (the cheaper tier).
+/// The policy: argmax_t (p_t − λ · ĉ_t / scale). Ties go to the tier with the lower expected
+/// cost ĉ_t, then to the lower index. A non-positive `scale` counts as 1. Serving, training and
+/// the eval all choose through this one function.
 #[inline]
 pub fn choose(p: &[f32], cost: &[f64], lambda: f64, scale: f64) -> usize {
     let scale = if scale > 0.0 { scale } else { 1.0 };
@@ -111,7 +113,7 @@ pub fn choose(p: &[f32], cost: &[f64], lambda: f64, scale: f64) -> usize {
     let mut best_v = f64::NEG_INFINITY;
     for (t, (&pt, &ct)) in p.iter().zip(cost).enumerate() {
         let v = pt as f64 - lambda * ct / scale;
-        if v > best_v {
+        if v > best_v || (v == best_v && ct < cost[best]) {
             best_v = v;
             best = t;
         }
@@ -199,9 +201,12 @@ mod tests {
         assert_eq!(choose(&[0.5, 0.5], &[1.0, 2.0], 0.0, 2.0), 0);
         assert_eq!(choose(&[0.5, 0.9], &[1.0, 2.0], 0.0, 2.0), 1);
         assert_eq!(choose(&[0.5, 0.9], &[1.0, 2.0], 1.0, 2.0), 0);
+        // Ties: the lower expected cost wins even when it is not the lower index.
+        assert_eq!(choose(&[0.5, 0.5], &[3.0, 1.0], 0.0, 3.0), 1);
         let g = lambda_grid();
-        assert_eq!(g.len(), 201);
-        assert!((g[1] - 1e-4).abs() < 1e-12 && (g[200] - 100.0).abs() < 1e-9);
+        assert_eq!(g.len(), 202);
+        assert!((g[1] - 1e-4).abs() < 1e-12 && (g[201] - 100.0).abs() < 1e-9);
+        assert!((g[101] - 0.1).abs() < 1e-12);
     }
 
     #[test]

@@ -354,13 +354,8 @@ pub fn train(
     meta.calibration = platt;
     meta.training.calibration = opts.calibration.to_string();
     for t in 0..nt {
-        let (mut probs, mut y) = (Vec::new(), Vec::new());
-        for (k, &p) in val_or_train.iter().enumerate() {
-            if let Some(pass) = table.passed(p, t) {
-                probs.push(meta.calibration[t].apply(logits[k][t]));
-                y.push(pass as u8 as f32);
-            }
-        }
+        let (z, y) = cells(t);
+        let probs: Vec<f32> = z.iter().map(|&x| meta.calibration[t].apply(x)).collect();
         meta.training.val_metrics.push(TierMetrics {
             tier: table.tiers[t].clone(),
             auc: calib::auc(&probs, &y),
