@@ -9,13 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use tierwise_core::import::{import_routellm, import_routerbench, RouteLlmOptions};
-use tierwise_core::{folds, text, LogRow, OutcomeTable, TierConfig};
-use tierwise_router::Prompt;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use tierwise_core::import::{import_routellm, import_routerbench, RouteLlmOptions};
+use tierwise_core::{folds, text, LogRow, OutcomeTable, TierConfig};
 use tierwise_eval::{EvalTable, Evaluator, Predictions};
+use tierwise_router::Prompt;
 use tierwise_train::{baselines, cost, train, Calibration, TrainOptions};
 
 const METHODS: [&str; 3] = ["router", "prior", "tfidf-lr"];
@@ -56,7 +56,10 @@ fn report(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) {
     let mut line = format!("{name}: router AIQ minus");
     for (k, base) in ["prior", "tfidf-lr"].iter().enumerate() {
         diffs.sort_by(|a, b| a[k].total_cmp(&b[k]));
-        let (lo, hi) = (diffs[RESAMPLES / 40][k], diffs[RESAMPLES - 1 - RESAMPLES / 40][k]);
+        let (lo, hi) = (
+            diffs[RESAMPLES / 40][k],
+            diffs[RESAMPLES - 1 - RESAMPLES / 40][k],
+        );
         let d = points[0].aiq - points[k + 1].aiq;
         line += &format!(" {base}: {d:+.4} [{lo:+.4}, {hi:+.4}];");
     }
@@ -275,9 +278,9 @@ fn main() {
         let mut q = Vec::with_capacity(full.len() * nt);
         let mut c = Vec::with_capacity(full.len() * nt);
         for &p in &full {
-            for t in 0..nt {
+            for (t, &e) in expected[p].iter().enumerate() {
                 q.push(table.cell(p, t).score.unwrap());
-                c.push(table.cell(p, t).cost.unwrap_or(expected[p][t]));
+                c.push(table.cell(p, t).cost.unwrap_or(e));
             }
         }
         let tiers: Vec<&str> = table.tiers.iter().map(String::as_str).collect();

@@ -179,7 +179,10 @@ mod tests {
         assert_eq!(fit_platt_toward(&[], &[], prior, 20.0), prior);
         let (z, y) = cells(50);
         let stiff = fit_platt_toward(&z, &y, prior, 1e9);
-        assert!((stiff.a - 0.5).abs() < 1e-3 && (stiff.b - 1.0).abs() < 1e-3, "{stiff:?}");
+        assert!(
+            (stiff.a - 0.5).abs() < 1e-3 && (stiff.b - 1.0).abs() < 1e-3,
+            "{stiff:?}"
+        );
         // κ = 0 is plain Platt; with κ = 20 a few cells stay near the prior, many reach the data.
         assert_eq!(fit_platt_toward(&z, &y, prior, 0.0), fit_platt(&z, &y));
         let (z, y) = cells(400);

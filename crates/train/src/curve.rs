@@ -22,7 +22,7 @@ pub struct Outcomes {
 pub fn outcomes(table: &OutcomeTable, expected: &[Vec<f64>]) -> Outcomes {
     let nt = table.n_tiers();
     let mut o = Outcomes::default();
-    for p in 0..table.len() {
+    for (p, exp) in expected.iter().enumerate().take(table.len()) {
         if (0..nt).all(|t| table.cell(p, t).score.is_some()) {
             o.rows.push(p);
             o.q.push(
@@ -32,7 +32,7 @@ pub fn outcomes(table: &OutcomeTable, expected: &[Vec<f64>]) -> Outcomes {
             );
             o.c.push(
                 (0..nt)
-                    .map(|t| table.cell(p, t).cost.unwrap_or(expected[p][t]))
+                    .map(|t| table.cell(p, t).cost.unwrap_or(exp[t]))
                     .collect(),
             );
         }

@@ -14,8 +14,8 @@ pub mod curve;
 pub mod data;
 pub mod error;
 pub mod net;
-pub mod sparse_adam;
 mod pipeline;
+pub mod sparse_adam;
 pub mod tokenizer;
 
 pub use error::{Error, Result};

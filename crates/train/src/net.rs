@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
-use crate::sparse_adam::SparseAdamW;
 use crate::error::Result;
+use crate::sparse_adam::SparseAdamW;
 
 /// Numerically stable BCE on logits, averaged over the observed cells only:
 /// Σ m · (max(x, 0) − x·y + ln(1 + e^−|x|)) / max(Σ m, 1).
@@ -181,8 +181,7 @@ fn forward(p: &Params, x: &Batch, e: &Tensor) -> Result<Tensor> {
         .matmul(&p.w1.as_tensor().t()?)?
         .broadcast_add(p.b1.as_tensor())?
         .relu()?;
-    Ok(h.matmul(&p.w2()?.t()?)?
-        .broadcast_add(p.b2.as_tensor())?)
+    Ok(h.matmul(&p.w2()?.t()?)?.broadcast_add(p.b2.as_tensor())?)
 }
 
 fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
@@ -249,7 +248,11 @@ pub fn fit(
             )?
         } else {
             var(
-                uniform(&mut rng, nt * cfg.head_rank, (1.0 / cfg.head_rank as f32).sqrt()),
+                uniform(
+                    &mut rng,
+                    nt * cfg.head_rank,
+                    (1.0 / cfg.head_rank as f32).sqrt(),
+                ),
                 &[nt, cfg.head_rank],
             )?
         },
@@ -257,7 +260,11 @@ pub fn fit(
             None
         } else {
             Some(var(
-                uniform(&mut rng, cfg.head_rank * cfg.hidden, (1.0 / cfg.hidden as f32).sqrt()),
+                uniform(
+                    &mut rng,
+                    cfg.head_rank * cfg.hidden,
+                    (1.0 / cfg.hidden as f32).sqrt(),
+                ),
                 &[cfg.head_rank, cfg.hidden],
             )?)
         },

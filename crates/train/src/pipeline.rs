@@ -372,7 +372,8 @@ pub fn train(
                 .collect()
         })
         .collect();
-    let (basis, rows_q, rows_c, idx): (&str, Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<usize>) =
+    type Rows = Vec<Vec<f64>>;
+    let (basis, rows_q, rows_c, idx): (&str, Rows, Rows, Vec<usize>) =
         if logged.rows.len() >= curve::MIN_LOGGED {
             ("logged", logged.q, logged.c, logged.rows)
         } else {

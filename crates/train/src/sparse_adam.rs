@@ -44,7 +44,11 @@ impl SparseAdamW {
         for (k, &r) in ids.iter().enumerate() {
             let at = r as usize * d..(r as usize + 1) * d;
             let g = &grad[k * d..(k + 1) * d];
-            let (m, v, th) = (&mut self.m[at.clone()], &mut self.v[at.clone()], &mut table[at]);
+            let (m, v, th) = (
+                &mut self.m[at.clone()],
+                &mut self.v[at.clone()],
+                &mut table[at],
+            );
             for j in 0..d {
                 m[j] = m[j] * b1 + g[j] * (1.0 - b1);
                 v[j] = v[j] * b2 + g[j] * g[j] * (1.0 - b2);
@@ -70,6 +74,9 @@ mod tests {
         }
         assert_eq!(&table[0..2], &[0.5, 0.5]);
         assert_eq!(&table[4..6], &[0.5, 0.5]);
-        assert!(table[2..4].iter().all(|&x| (x - 3.0).abs() < 0.05), "{table:?}");
+        assert!(
+            table[2..4].iter().all(|&x| (x - 3.0).abs() < 0.05),
+            "{table:?}"
+        );
     }
 }

@@ -100,7 +100,10 @@ fn learns_synthetic_difficulty_and_round_trips() {
     // Loaded and in-memory routers agree exactly.
     let q = Prompt::text("Question 5: please explain the topology and the proof.");
     assert_eq!(router.predict(&q), trained.router.predict(&q));
-    assert_eq!(m.validation_curve.len(), tierwise_router::policy::lambda_grid().len());
+    assert_eq!(
+        m.validation_curve.len(),
+        tierwise_router::policy::lambda_grid().len()
+    );
     assert_eq!(m.training.train_fingerprints.exact.len(), 240);
     assert!(m.training.val_metrics.iter().all(|v| v.n > 0));
 }
