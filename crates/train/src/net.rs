@@ -1,5 +1,7 @@
-//! The network in candle (embedding bag → ReLU layer → one logit per tier), the masked stable
-//! binary cross-entropy, and the training loop (AdamW, early stopping, seeded).
+//! The network in candle (embedding bag → ReLU layer → a low-rank head with one logit per
+//! tier, exported as a full matrix), the masked stable binary cross-entropy, and the training
+//! loop (candle's AdamW for the dense layers, lazy AdamW for the embedding rows a batch uses,
+//! early stopping, seeded).
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, Var};
