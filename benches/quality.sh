@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # k-fold cross-validation of the router vs the prior router and TF-IDF + logistic regression on
 # ../shared/datasets (RouterBench mix and tasks, RouteLLM GSM8K, RouteLLM MMLU with whole
-# subjects held out per fold). Prints a markdown table. Usage: benches/quality.sh [--folds K] [SET…]
+# subjects held out per fold). Prints a markdown table (stdout) and, per set, the router's AIQ minus
+# each baseline's with a 95% paired bootstrap interval (stderr). Metrics come from tierwise-eval.
+# Usage: benches/quality.sh [--folds K] [--seed S] [SET…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo run -q -p tierwise-train --example cv -- "$@"
