@@ -139,6 +139,10 @@ pub fn run(a: Args) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     println!(
+        "head rank {}, calibration: {}",
+        opts.net.head_rank, s.calibration
+    );
+    println!(
         "\n{:<16} {:>8} {:>8} {:>8} {:>10} {:>12}",
         "tier", "observed", "val AUC", "val ECE", "quality", "cost/prompt"
     );
