@@ -149,21 +149,6 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
-fn weights_of(fitted: &net::Trained, buckets: u32) -> Weights {
-    let mut bucket_rows = vec![-1i32; buckets as usize];
-    for (i, &b) in fitted.rows.iter().enumerate() {
-        bucket_rows[b as usize] = i as i32;
-    }
-    Weights {
-        bucket_rows,
-        embedding: fitted.embedding.clone(),
-        w1: fitted.w1.clone(),
-        b1: fitted.b1.clone(),
-        w2: fitted.w2.clone(),
-        b2: fitted.b2.clone(),
-    }
-}
-
 /// Train a router on `table` (built from `rows` log rows with `config`).
 pub fn train(
     table: &OutcomeTable,
@@ -233,7 +218,18 @@ pub fn train(
     })?;
     bar.finish_and_clear();
 
-    let weights = weights_of(&fitted, opts.buckets);
+    let mut bucket_rows = vec![-1i32; opts.buckets as usize];
+    for (i, &b) in fitted.rows.iter().enumerate() {
+        bucket_rows[b as usize] = i as i32;
+    }
+    let weights = Weights {
+        bucket_rows,
+        embedding: fitted.embedding,
+        w1: fitted.w1,
+        b1: fitted.b1,
+        w2: fitted.w2,
+        b2: fitted.b2,
+    };
     let cost_model = cost::fit(&table.subset(&train), config)?;
     let all_prompts: Vec<usize> = usable.clone();
     let fingerprints = Fingerprints {
