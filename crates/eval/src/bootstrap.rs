@@ -63,6 +63,19 @@ pub struct Evaluation {
     pub options: BootstrapOptions,
 }
 
+/// Resample `r` of `n` prompts: how many times each prompt is drawn (n draws with replacement),
+/// from its own seeded stream, so resample `r` is the same whatever the thread count. Paired
+/// comparisons pass the same weights to two [`Evaluator`]s.
+pub fn resample_weights(n: usize, seed: u64, r: usize) -> Vec<u32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(r as u64);
+    let mut w = vec![0u32; n];
+    for _ in 0..n {
+        w[rng.random_range(0..n)] += 1;
+    }
+    w
+}
+
 /// Compute every metric on `table` with the router's `preds`, with bootstrap intervals.
 pub fn evaluate(
     table: &EvalTable,
@@ -86,15 +99,7 @@ pub fn evaluate(
     let n = table.len();
     let draws: Vec<Vec<Option<f64>>> = (0..options.resamples)
         .into_par_iter()
-        .map(|r| {
-            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-            rng.set_stream(r as u64);
-            let mut w = vec![0u32; n];
-            for _ in 0..n {
-                w[rng.random_range(0..n)] += 1;
-            }
-            flat(&ev.sample(Some(&w)))
-        })
+        .map(|r| flat(&ev.sample(Some(&resample_weights(n, options.seed, r)))))
         .collect();
     let values = flat(&point);
     let scalars = point.scalars();

@@ -18,7 +18,7 @@ pub mod plot;
 pub mod report;
 pub mod table;
 
-pub use bootstrap::{evaluate, BootstrapOptions, Estimate, Evaluation};
+pub use bootstrap::{evaluate, resample_weights, BootstrapOptions, Estimate, Evaluation};
 pub use error::{Error, Result};
 pub use leakage::{Fingerprints, Leakage};
 pub use metrics::{Evaluator, Sample};

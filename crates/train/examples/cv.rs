@@ -9,12 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use tierwise_core::import::{import_routellm, import_routerbench, RouteLlmOptions};
 use tierwise_core::{folds, text, LogRow, OutcomeTable, TierConfig};
-use tierwise_eval::{EvalTable, Evaluator, Predictions};
+use tierwise_eval::{resample_weights, EvalTable, Evaluator, Predictions};
 use tierwise_router::Prompt;
 use tierwise_train::{baselines, cost, train, Calibration, TrainOptions};
 
@@ -43,12 +41,7 @@ fn report(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) {
     let mut diffs: Vec<Vec<f64>> = (0..RESAMPLES)
         .into_par_iter()
         .map(|r| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(r as u64);
-            let mut w = vec![0u32; n];
-            for _ in 0..n {
-                w[rng.random_range(0..n)] += 1;
-            }
+            let w = resample_weights(n, seed, r);
             let aiq: Vec<f64> = evs.iter().map(|e| e.sample(Some(&w)).aiq).collect();
             vec![aiq[0] - aiq[1], aiq[0] - aiq[2]]
         })
