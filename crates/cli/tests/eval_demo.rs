@@ -3,37 +3,12 @@
 //! implementation, from `tierwise route`'s decisions and the raw log lines. (d) the same gate
 //! file (evals/gate.toml) passes this router and fails one trained on shuffled labels.
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
-fn run(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tierwise"))
-        .args(args)
-        .output()
-        .expect("run tierwise");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
-
-fn ok(args: &[&str]) -> String {
-    let (c, text) = run(args);
-    assert_eq!(c, 0, "tierwise {args:?} failed:\n{text}");
-    text
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{ok, root, run, s};
 
 /// A decision: chosen tier, p and expected cost per tier.
 type Dec = (usize, Vec<f64>, Vec<f64>);

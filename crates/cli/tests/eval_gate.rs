@@ -4,36 +4,11 @@
 //! labels while passing the real one.
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
-fn tierwise(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tierwise"))
-        .args(args)
-        .output()
-        .expect("run tierwise")
-}
-
-fn code(args: &[&str]) -> (i32, String) {
-    let out = tierwise(args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
-
-fn ok(args: &[&str]) -> String {
-    let (c, text) = code(args);
-    assert_eq!(c, 0, "tierwise {args:?} failed:\n{text}");
-    text
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+mod common;
+use common::{ok, run, s};
 
 const TIERS: &str = r#"
 [[tier]]
@@ -176,7 +151,7 @@ fn gate_exit_codes() {
         "pass.toml",
         "min_quality_vs_best = 0.8\nmax_cost_vs_best = 0.6\n",
     );
-    let (c, text) = code(&["gate", "--report", &report, "--gate", &pass]);
+    let (c, text) = run(&["gate", "--report", &report, "--gate", &pass]);
     assert_eq!(c, 0, "{text}");
     assert!(
         text.contains("PASS") && text.contains("quality_vs_best ≥"),
@@ -187,7 +162,7 @@ fn gate_exit_codes() {
         "fail.toml",
         "min_quality_vs_best = 0.8\nmax_cost_vs_best = 0.1\n",
     );
-    let (c, text) = code(&["gate", "--report", &report, "--gate", &fail]);
+    let (c, text) = run(&["gate", "--report", &report, "--gate", &fail]);
     assert_eq!(c, 1, "{text}");
     assert!(
         text.contains("FAIL") && text.contains("gate: FAIL (1 of 2"),
@@ -202,19 +177,19 @@ fn gate_exit_codes() {
         ("bad5.toml", "", "no checks"),
     ] {
         let g = gate(name, body);
-        let (c, text) = code(&["gate", "--report", &report, "--gate", &g]);
+        let (c, text) = run(&["gate", "--report", &report, "--gate", &g]);
         assert_eq!(c, 2, "{name}: {text}");
         assert!(text.contains(why), "{name}: {text}");
     }
     std::fs::write(p("broken.json"), "{\"metrics\": {}}").unwrap();
-    let (c, text) = code(&["gate", "--report", s(&p("broken.json")), "--gate", &pass]);
+    let (c, text) = run(&["gate", "--report", s(&p("broken.json")), "--gate", &pass]);
     assert_eq!(c, 2, "{text}");
     assert!(text.contains("broken.json"), "{text}");
-    let (c, _) = code(&["gate", "--report", s(&p("missing.json")), "--gate", &pass]);
+    let (c, _) = run(&["gate", "--report", s(&p("missing.json")), "--gate", &pass]);
     assert_eq!(c, 2);
     // Regression against itself with a generous threshold passes; a strict one fails.
     let reg = gate("reg.toml", "max_regression = 0.2\n");
-    let (c, text) = code(&[
+    let (c, text) = run(&[
         "gate",
         "--report",
         &report,
@@ -225,7 +200,7 @@ fn gate_exit_codes() {
     ]);
     assert_eq!(c, 0, "{text}");
     let reg = gate("reg0.toml", "max_regression = 0.0\n");
-    let (c, text) = code(&[
+    let (c, text) = run(&[
         "gate",
         "--report",
         &report,
