@@ -1,18 +1,41 @@
 //! `Router::decide` throughput by prompt length (single thread), and the share of it spent in
 //! tokenisation: the ASCII fast path vs `tokenizers`' encode on the same text.
+//! `decide_varied` routes 64 different prompts in turn (windows of the demo's held-out log text),
+//! so the tables see the spread of a real stream rather than one text kept hot in cache.
 //! Needs a trained model: `models/demo` (or the folder in `TIERWISE_BENCH_MODEL`).
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use tierwise_router::{Prompt, Router};
 
-const WORDS: &str = "The quarterly report shows that revenue grew by 12 percent, driven by strong \
-demand in Europe; however, margins narrowed because shipping costs (fuel, insurance) rose. \
-Please summarise the key risks, list three actions, and write a short Python function \
-def margin(rev, cost): return (rev - cost) / rev to check the numbers. ";
+#[path = "bench_text.rs"]
+mod bench_text;
+use bench_text::text;
 
-fn text(chars: usize) -> String {
-    WORDS.chars().cycle().take(chars).collect()
+/// `n` windows of `chars` characters of the demo's held-out prompts (ASCII, joined by blank
+/// lines), at evenly spread offsets.
+fn varied(chars: usize, n: usize) -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/heldout.jsonl");
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    let mut all = String::new();
+    for line in log.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a json line");
+        if let Some(p) = v["prompt"]
+            .as_str()
+            .filter(|p| p.is_ascii() && seen.insert(p.to_string()))
+        {
+            all.push_str(p);
+            all.push_str("\n\n");
+        }
+    }
+    if all.len() < chars {
+        return Vec::new();
+    }
+    let step = (all.len() - chars) / n.max(1);
+    (0..n)
+        .map(|i| all[i * step..i * step + chars].to_string())
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -45,6 +68,25 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("tokens_hf_encode", chars), &t, |b, t| {
             b.iter(|| f.token_ids_slow(std::hint::black_box(t)))
         });
+    }
+    for chars in [500usize, 2000] {
+        let prompts: Vec<Prompt> = varied(chars, 64).into_iter().map(Prompt::text).collect();
+        if prompts.is_empty() {
+            eprintln!("skipped decide_varied: no datasets/demo/heldout.jsonl");
+            continue;
+        }
+        g.throughput(Throughput::Elements(prompts.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::new("decide_varied", chars),
+            &prompts,
+            |b, ps| {
+                b.iter(|| {
+                    ps.iter()
+                        .map(|p| router.decide(std::hint::black_box(p)).tier_index)
+                        .sum::<usize>()
+                })
+            },
+        );
     }
     g.finish();
 }

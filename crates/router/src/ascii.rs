@@ -26,6 +26,17 @@ pub(crate) const CLASS: [u8; 256] = {
     t
 };
 
+/// Every byte lower-cased and below 0x80 (`(b & 127).to_ascii_lowercase()` as one load).
+pub(crate) const LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = ((b & 127) as u8).to_ascii_lowercase();
+        b += 1;
+    }
+    t
+};
+
 #[inline(always)]
 const fn splat(b: u8) -> u64 {
     u64::from_ne_bytes([b; 8])

@@ -121,8 +121,7 @@ impl Model {
         let mut chunk = Chunk {
             ids: [0; CHUNK],
             len: 0,
-            rows: [0; 2 * CHUNK],
-            kept: [0; 2 * CHUNK],
+            kept: [0; KEPT],
             prev: None,
             count: 0,
         };
@@ -141,31 +140,38 @@ impl Model {
     #[inline(never)]
     fn rows_of<'c>(&self, c: &'c mut Chunk) -> &'c [u32] {
         let f = &self.featuriser;
-        let bucket_rows = &self.weights.bucket_rows;
-        let bigrams = f.config().bigrams;
-        // Rows (or -1) in bucket order first: the table loads do not wait on each other.
-        let mut k = 0;
-        for &id in &c.ids[..c.len] {
-            c.rows[k] = match self.unigram_rows.get(id as usize) {
-                Some(&r) => r,
-                None => bucket_rows[f.unigram_bucket(id) as usize],
-            };
-            k += 1;
-            if bigrams {
-                if let Some(p) = c.prev {
-                    c.rows[k] = bucket_rows[f.bigram_bucket(p, id) as usize];
-                    k += 1;
-                }
-                c.prev = Some(id);
-            }
-        }
-        c.count += k;
-        // Then keep the rows ≥ 0, without a branch on the row.
+        let table = &self.weights.bucket_rows[..];
+        let unigram = &self.unigram_rows[..];
+        let kept = &mut c.kept;
+        // Every row is written at `m`, which moves on only when the row is ≥ 0: no branch on
+        // the row, and the table loads do not wait on each other.
         let mut m = 0;
-        for i in 0..k {
-            let r = c.rows[i];
-            c.kept[m] = r as u32;
+        let mut keep = |r: i32| {
+            kept[m % KEPT] = r as u32;
             m += (r >= 0) as usize;
+        };
+        if f.config().bigrams {
+            let mut prev = c.prev;
+            for &id in &c.ids[..c.len] {
+                keep(match unigram.get(id as usize) {
+                    Some(&r) => r,
+                    None => table[f.unigram_bucket(id) as usize],
+                });
+                if let Some(p) = prev {
+                    keep(table[f.bigram_bucket(p, id) as usize]);
+                }
+                prev = Some(id);
+            }
+            c.count += 2 * c.len - (c.prev.is_none() && c.len > 0) as usize;
+            c.prev = prev;
+        } else {
+            for &id in &c.ids[..c.len] {
+                keep(match unigram.get(id as usize) {
+                    Some(&r) => r,
+                    None => table[f.unigram_bucket(id) as usize],
+                });
+            }
+            c.count += c.len;
         }
         c.len = 0;
         &c.kept[..m]
@@ -196,15 +202,16 @@ impl Model {
 
 /// Token ids buffered for the embedding bag.
 const CHUNK: usize = 256;
+/// Rows kept per chunk at most: a unigram and a bigram per id (a power of two, so `% KEPT` is a
+/// mask that spares the bounds check).
+const KEPT: usize = 2 * CHUNK;
 
 /// A chunk of token ids on their way to embedding rows.
 struct Chunk {
     ids: [u32; CHUNK],
     len: usize,
-    /// The row (or -1) of every bucket: room for a unigram and a bigram per id.
-    rows: [i32; 2 * CHUNK],
-    /// The rows ≥ 0.
-    kept: [u32; 2 * CHUNK],
+    /// The rows ≥ 0 (room for a unigram and a bigram per id).
+    kept: [u32; KEPT],
     /// The previous token id (for the next bigram), across chunks.
     prev: Option<u32>,
     /// Buckets so far (with or without a row).

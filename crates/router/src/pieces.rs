@@ -6,7 +6,7 @@
 //! no upper case); the others can never match, so leaving them out changes no result.
 use std::collections::HashMap;
 
-use crate::ascii::{load, lower8, CLASS, WORD};
+use crate::ascii::{load, lower8, CLASS, LOWER, WORD};
 
 /// "No id" / "no node".
 pub(crate) const NONE: u32 = u32::MAX;
@@ -126,8 +126,9 @@ pub(crate) struct Trie {
     /// Padded so that `base + b` (b < 128) is always in bounds.
     slots: Vec<Slot>,
     /// The id of each one-byte continuation piece that no longer continuation piece extends
-    /// (the whole match, without walking), or [`NONE`].
-    cont_leaf: [u32; 128],
+    /// (the whole match, without walking), or [`NONE`]; by byte, upper case included (pieces
+    /// are lower case, words are matched lower-cased).
+    cont_leaf: [u32; 256],
 }
 
 /// Trie builder: pieces in, [`Trie`] out.
@@ -174,9 +175,9 @@ impl TrieBuilder {
     /// The finished trie (`None` if it outgrows 32-bit slot numbers). Nodes are placed
     /// breadth first, each at the first base where all its children fit.
     pub(crate) fn build(mut self) -> Option<Trie> {
-        let mut cont_leaf = [NONE; 128];
-        for (b, leaf) in cont_leaf.iter_mut().enumerate() {
-            if let Some(&v) = self.edges.get(&(1, b as u8)) {
+        let mut cont_leaf = [NONE; 256];
+        for (b, leaf) in cont_leaf.iter_mut().enumerate().take(128) {
+            if let Some(&v) = self.edges.get(&(1, (b as u8).to_ascii_lowercase())) {
                 if self.nodes[v as usize].children.is_empty() {
                     *leaf = self.nodes[v as usize].id;
                 }
@@ -237,7 +238,7 @@ impl Trie {
     /// piece starts with it: then it is the whole longest match. Else [`NONE`].
     #[inline(always)]
     pub(crate) fn cont_leaf(&self, b: u8) -> u32 {
-        self.cont_leaf[(b & 127).to_ascii_lowercase() as usize]
+        self.cont_leaf[b as usize]
     }
 
     /// The longest piece that starts `word[start..]` (ASCII word bytes, any case), from the
@@ -252,7 +253,7 @@ impl Trie {
         let mut s = continuation as usize;
         let mut best = None;
         for (i, &b) in word[start..].iter().enumerate() {
-            let t = self.slots[s].base as usize + (b & 127).to_ascii_lowercase() as usize;
+            let t = self.slots[s].base as usize + LOWER[b as usize] as usize;
             let slot = self.slots[t];
             if slot.check as usize != s {
                 break;

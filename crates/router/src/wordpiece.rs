@@ -135,8 +135,19 @@ impl FastWordPiece {
             }
         }
         let w = &b[i..j];
+        let Some((n, first)) = self.trie.longest(w, 0, false) else {
+            return emit(self.unk);
+        };
+        // Common case (always, for the vocabularies `tierwise train` builds): every byte after
+        // the initial piece is a one-byte continuation with no longer piece, so the greedy
+        // match is known byte by byte and cannot fail; no buffer.
+        if w[n..].iter().all(|&c| self.trie.cont_leaf(c) != NONE) {
+            emit(first);
+            return w[n..].iter().for_each(|&c| emit(self.trie.cont_leaf(c)));
+        }
         pieces.clear();
-        let mut start = 0;
+        pieces.push(first);
+        let mut start = n;
         while start < len {
             // Most continuations are one byte with no longer piece: a table lookup.
             if start > 0 {
