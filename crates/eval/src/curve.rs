@@ -4,21 +4,7 @@
 /// A point of a cost–quality curve: mean cost `x`, mean quality `y`.
 pub type Point = (f64, f64);
 
-pub use tierwise_router::policy::{choose, lambda_grid};
-
-/// ĉ_max: the largest mean expected cost of any tier over the given rows (N × T). Falls back to 1
-/// when every expected cost is 0, so the policy stays defined (λ then has no effect).
-pub fn cost_scale(cost: &[f64], nt: usize) -> f64 {
-    let n = cost.len() / nt;
-    let max = (0..nt)
-        .map(|t| (0..n).map(|p| cost[p * nt + t]).sum::<f64>() / n.max(1) as f64)
-        .fold(0.0, f64::max);
-    if max > 0.0 {
-        max
-    } else {
-        1.0
-    }
-}
+pub use tierwise_router::policy::{choose, cost_scale, lambda_grid};
 
 fn cross(o: Point, a: Point, b: Point) -> f64 {
     (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)

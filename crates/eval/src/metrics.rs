@@ -114,7 +114,7 @@ impl<'a> Evaluator<'a> {
     pub fn new(table: &'a EvalTable, preds: &'a Predictions) -> Evaluator<'a> {
         let nt = table.n_tiers();
         let lambdas = curve::lambda_grid();
-        let cost_scale = curve::cost_scale(&preds.cost, nt);
+        let cost_scale = curve::cost_scale(preds.cost.chunks(nt.max(1)), nt);
         let per_prompt: Vec<Vec<(u16, u16)>> = (0..table.len())
             .into_par_iter()
             .map(|p| {

@@ -103,6 +103,25 @@ pub fn lambda_grid() -> Vec<f64> {
         .collect()
 }
 
+/// ĉ_max, the `scale` of [`choose`]: the largest mean expected cost of any tier over `rows`
+/// (one slice of `tiers` expected costs per prompt). 1 when every expected cost is 0 (or there
+/// are no rows), so the policy stays defined (λ then has no effect). Training stores it in the
+/// artifact; the eval computes it the same way from a run's predictions.
+pub fn cost_scale<'a>(rows: impl IntoIterator<Item = &'a [f64]>, tiers: usize) -> f64 {
+    let mut sums = vec![0.0; tiers];
+    let mut n = 0usize;
+    for row in rows {
+        sums.iter_mut().zip(row).for_each(|(s, c)| *s += c);
+        n += 1;
+    }
+    let max = sums.iter().map(|s| s / n.max(1) as f64).fold(0.0, f64::max);
+    if max > 0.0 {
+        max
+    } else {
+        1.0
+    }
+}
+
 /// The policy: argmax_t (p_t − λ · ĉ_t / scale). Ties go to the tier with the lower expected
 /// cost ĉ_t, then to the lower index. A non-positive `scale` counts as 1. Serving, training and
 /// the eval all choose through this one function.
@@ -207,6 +226,14 @@ mod tests {
         assert_eq!(g.len(), 202);
         assert!((g[1] - 1e-4).abs() < 1e-12 && (g[201] - 100.0).abs() < 1e-9);
         assert!((g[101] - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cost_scale_is_the_dearest_tier_mean_or_one() {
+        let rows = [[1.0, 2.0], [3.0, 4.0], [2.0, 0.0]];
+        assert_eq!(cost_scale(rows.iter().map(|r| &r[..]), 2), 2.0);
+        assert_eq!(cost_scale([&[0.0, 0.0][..]], 2), 1.0);
+        assert_eq!(cost_scale(std::iter::empty(), 3), 1.0);
     }
 
     #[test]

@@ -40,14 +40,6 @@ pub fn outcomes(table: &OutcomeTable, expected: &[Vec<f64>]) -> Outcomes {
     o
 }
 
-/// ĉ_max: the largest mean expected cost of any tier.
-pub fn cost_scale(expected: &[Vec<f64>]) -> f64 {
-    let nt = expected.first().map_or(0, Vec::len);
-    (0..nt)
-        .map(|t| expected.iter().map(|c| c[t]).sum::<f64>() / expected.len().max(1) as f64)
-        .fold(0.0, f64::max)
-}
-
 /// Points (λ, mean q, mean c) of the policy for every λ of the grid; `q`/`c` are the values
 /// credited for each prompt and tier, `p`/`e` the predictions that drive the choice.
 pub fn sweep(

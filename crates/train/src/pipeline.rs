@@ -12,7 +12,7 @@ use tierwise_router::artifact::{
     self, ArtifactMeta, Fingerprints, NetworkShape, TierMetrics, TrainingSummary, Weights,
 };
 use tierwise_router::features::{Featuriser, FeaturiserConfig, PromptView};
-use tierwise_router::policy::{pick_lambda, Platt, Target};
+use tierwise_router::policy::{cost_scale, pick_lambda, Platt, Target};
 use tierwise_router::Router;
 
 use crate::data::Dataset;
@@ -344,7 +344,7 @@ pub fn train(
             meta.cost_model.iter().map(|c| c.cost(tokens)).collect()
         })
         .collect();
-    meta.cost_scale = curve::cost_scale(&expected);
+    meta.cost_scale = cost_scale(expected.iter().map(Vec::as_slice), meta.tiers.len());
     let vt = table.subset(&val_or_train);
     let logged = curve::outcomes(&vt, &expected);
     meta.calibration = platt;
