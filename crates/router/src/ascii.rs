@@ -62,6 +62,25 @@ fn breaks(v: u64) -> u64 {
     ws | space_to_slash | colon_to_at | bracket_to_tick | brace_to_tilde
 }
 
+/// Whether ASCII `b` holds a control character other than `\t \n \r` (what
+/// `BertNormalizer::clean_text` drops from ASCII text: Unicode category Cc), eight bytes at a time.
+pub(crate) fn has_control(b: &[u8]) -> bool {
+    let control = |v: u64| {
+        let tab_lf = ge(v, 0x09) & !ge(v, 0x0b);
+        let cr = ge(v, 0x0d) & !ge(v, 0x0e);
+        (!ge(v, 0x20) & HIGH & !tab_lf & !cr) | ge(v, 0x7f)
+    };
+    let mut chunks = b.chunks_exact(8);
+    let hit = chunks
+        .by_ref()
+        .any(|c| control(u64::from_le_bytes(c.try_into().expect("eight bytes"))) != 0);
+    hit || {
+        let mut last = [b' '; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        control(u64::from_le_bytes(last)) != 0
+    }
+}
+
 /// Lower-case eight ASCII bytes.
 #[inline(always)]
 pub(crate) fn lower8(v: u64) -> u64 {
@@ -105,6 +124,20 @@ pub(crate) fn load(b: &[u8], i: usize, len: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_control_finds_cc_bytes_but_not_tab_lf_cr() {
+        for len in 0..20 {
+            for pos in 0..len {
+                for c in 0u8..128 {
+                    let mut t = vec![b'a'; len];
+                    t[pos] = c;
+                    let cc = (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
+                    assert_eq!(has_control(&t), cc, "byte {c:#x} at {pos} of {len}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn classes_match_the_bert_pre_tokenizer_on_ascii() {

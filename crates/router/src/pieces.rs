@@ -194,7 +194,11 @@ impl TrieBuilder {
         let mut slot_of = vec![0usize; self.nodes.len()];
         slot_of[1] = 1;
         let mut queue = std::collections::VecDeque::from([0usize, 1]);
-        let mut first_free = 2;
+        // `free.find(i)`: the first free slot ≥ i. Bases are tried only where the first child
+        // lands on a free slot, so a dense prefix of the array is skipped in one step.
+        let mut free = FreeSlots::new(slots.len());
+        free.take(0);
+        free.take(1);
         while let Some(u) = queue.pop_front() {
             let s = slot_of[u];
             slots[s].id = self.nodes[u].id;
@@ -204,14 +208,14 @@ impl TrieBuilder {
             }
             kids.sort_unstable();
             let c0 = kids[0].0 as usize;
-            let mut pos = first_free.max(c0);
+            let mut pos = free.find(2.max(c0));
             let base = loop {
                 let base = pos - c0;
-                let free = |c: u8| slots.get(base + c as usize).is_none_or(|t| t.check == NONE);
-                if kids.iter().all(|&(c, _)| free(c)) {
+                let fits = |c: u8| slots.get(base + c as usize).is_none_or(|t| t.check == NONE);
+                if kids.iter().all(|&(c, _)| fits(c)) {
                     break base;
                 }
-                pos += 1;
+                pos = free.find(pos + 1);
             };
             if base + 128 >= slots.len() {
                 slots.resize(base + 128 + 1, empty);
@@ -222,14 +226,49 @@ impl TrieBuilder {
             slots[s].base = base as u32;
             for (c, v) in kids {
                 slots[base + c as usize].check = s as u32;
+                free.take(base + c as usize);
                 slot_of[v as usize] = base + c as usize;
                 queue.push_back(v as usize);
             }
-            while slots.get(first_free).is_some_and(|t| t.check != NONE) {
-                first_free += 1;
-            }
         }
         Some(Trie { slots, cont_leaf })
+    }
+}
+
+/// Free slots of the double array being built: `find(i)` is the first slot ≥ `i` not yet
+/// taken (slots past the array's end are free), with path halving as in union–find.
+struct FreeSlots {
+    /// `next[i] == i`: slot `i` is free; else some slot ≤ the first free one after `i`.
+    next: Vec<usize>,
+}
+
+impl FreeSlots {
+    fn new(len: usize) -> Self {
+        FreeSlots {
+            next: (0..=len).collect(),
+        }
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        if i >= self.next.len() {
+            let n = self.next.len();
+            self.next.extend(n..=i);
+            return i;
+        }
+        while self.next[i] != i {
+            let up = self.next[self.next[i]];
+            self.next[i] = up;
+            i = up;
+        }
+        i
+    }
+
+    fn take(&mut self, i: usize) {
+        if i + 1 >= self.next.len() {
+            let n = self.next.len();
+            self.next.extend(n..=i + 1);
+        }
+        self.next[i] = i + 1;
     }
 }
 

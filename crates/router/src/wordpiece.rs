@@ -1,7 +1,11 @@
-//! A fast path for the trained tokenizer: for ASCII text, lower-casing, BERT pre-tokenisation
+//! A fast path for WordPiece tokenizers: for ASCII text, lower-casing, BERT pre-tokenisation
 //! (split on white space, isolate punctuation) and greedy WordPiece reproduce exactly the ids
-//! that `tokenizers` gives, without its per-call allocations. Anything else (non-ASCII text,
-//! text containing an added token, a tokenizer of another shape) goes through `tokenizers`.
+//! that `tokenizers` gives, without its per-call allocations. It serves the tokenizers
+//! `tierwise train` builds (`Lowercase` normaliser) and uncased BERT ones (`BertNormalizer` with
+//! `lowercase`, as in most `tokenizer.json` files of BERT-family models: on ASCII text it only
+//! lower-cases, and drops control characters when `clean_text` is set, so such text takes the
+//! slow path). Anything else (non-ASCII text, text containing an added token, a tokenizer of
+//! another shape) goes through `tokenizers`.
 //!
 //! Per word: one hash-table probe when the whole word is a vocabulary entry (the common case),
 //! else a trie walk per piece (see [`crate::pieces`]).
@@ -10,7 +14,7 @@ use tokenizers::normalizers::NormalizerWrapper;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::Tokenizer;
 
-use crate::ascii::{word_end, CLASS, PUNCT, WS};
+use crate::ascii::{has_control, word_end, CLASS, PUNCT, WS};
 use crate::pieces::{matchable, Key, Trie, TrieBuilder, WordTable, NONE};
 
 /// Greedy longest-match-first WordPiece over an ASCII vocabulary.
@@ -24,15 +28,22 @@ pub(crate) struct FastWordPiece {
     unk: u32,
     max_chars: usize,
     added: Vec<String>,
+    /// The distinct first bytes of the added tokens: a text holding none of them holds no
+    /// added token (`None`: an empty added token, in every text).
+    added_first: Option<Vec<u8>>,
+    /// The normaliser drops control characters (`BertNormalizer::clean_text`).
+    clean_text: bool,
 }
 
 impl FastWordPiece {
     /// Build the fast path when the tokenizer is lower-case + BERT pre-tokenizer + WordPiece,
     /// without truncation or padding; `None` otherwise.
     pub(crate) fn from_tokenizer(tok: &Tokenizer) -> Option<Self> {
-        if !matches!(tok.get_normalizer(), Some(NormalizerWrapper::Lowercase(_))) {
-            return None;
-        }
+        let clean_text = match tok.get_normalizer() {
+            Some(NormalizerWrapper::Lowercase(_)) => false,
+            Some(NormalizerWrapper::BertNormalizer(n)) if n.lowercase => n.clean_text,
+            _ => return None,
+        };
         if !matches!(
             tok.get_pre_tokenizer(),
             Some(PreTokenizerWrapper::BertPreTokenizer(_))
@@ -77,19 +88,46 @@ impl FastWordPiece {
                 }
             }
         }
+        let added: Vec<String> = added.into_iter().map(|t| t.content).collect();
+        let mut first: Option<Vec<u8>> = Some(Vec::new());
+        for a in &added {
+            match (a.as_bytes().first(), &mut first) {
+                (Some(b), Some(f)) if !f.contains(b) => f.push(*b),
+                (None, _) => first = None,
+                _ => {}
+            }
+        }
+        let added_first = first;
         Some(FastWordPiece {
             words: WordTable::new(&words),
             trie: trie.build()?,
             punct,
             unk,
             max_chars,
-            added: added.into_iter().map(|t| t.content).collect(),
+            added,
+            added_first,
+            clean_text,
         })
     }
 
     /// Whether `text` can take the fast path.
     pub(crate) fn accepts(&self, text: &str) -> bool {
-        text.is_ascii() && !self.added.iter().any(|a| text.contains(a.as_str()))
+        if !text.is_ascii() {
+            return false;
+        }
+        let b = text.as_bytes();
+        // `clean_text` drops ASCII control characters other than \t \n \r (they would join
+        // the words around them): leave such text to `tokenizers`.
+        if self.clean_text && has_control(b) {
+            return false;
+        }
+        // Added tokens are matched before normalising: search for them only when the text
+        // holds a byte that starts one (one `memchr` per distinct first byte).
+        let maybe = match &self.added_first {
+            Some(first) => first.iter().any(|c| b.contains(c)),
+            None => true,
+        };
+        !(maybe && self.added.iter().any(|a| text.contains(a.as_str())))
     }
 
     /// Call `emit` with every token id of `text` (which must pass [`Self::accepts`]).

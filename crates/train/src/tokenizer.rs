@@ -79,9 +79,16 @@ pub fn train(texts: &[&str], vocab_size: usize) -> Result<Tokenizer> {
         .map_err(|e: tokenizers::Error| Error::Tokenizer(e.to_string()))
 }
 
-/// Load an existing `tokenizer.json`.
+/// Load an existing `tokenizer.json`, without its truncation and padding: those shape a
+/// transformer's input (a BERT-family `tokenizer.json` typically truncates to 128 tokens and pads
+/// to 128 with `[PAD]`), while the router's bag of unigrams and bigrams wants every token of the
+/// prompt and no filler. The model folder gets the tokenizer as used.
 pub fn load(path: &Path) -> Result<Tokenizer> {
-    Tokenizer::from_file(path).map_err(|e| Error::Tokenizer(format!("{}: {e}", path.display())))
+    let err = |e: tokenizers::Error| Error::Tokenizer(format!("{}: {e}", path.display()));
+    let mut tok = Tokenizer::from_file(path).map_err(err)?;
+    tok.with_truncation(None).map_err(err)?;
+    tok.with_padding(None);
+    Ok(tok)
 }
 
 /// The tokenizer as JSON (as written to the model folder).
