@@ -233,6 +233,12 @@ fn main() {
             if let Some(v) = env("TW_VAL") {
                 opts.val_split = v;
             }
+            if let Ok(v) = std::env::var("TW_TOKENIZER") {
+                opts.tokenizer = Some(PathBuf::from(v));
+            }
+            if let Some(v) = env("TW_VOCAB") {
+                opts.vocab_size = v as usize;
+            }
             let t_fold = Instant::now();
             let trained = train(&train_table, &set.config, set.rows.len(), vec![], &opts).unwrap();
             let train_s = t_fold.elapsed().as_secs_f64();
