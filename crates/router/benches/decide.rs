@@ -10,33 +10,7 @@ use tierwise_router::{Prompt, Router};
 
 #[path = "bench_text.rs"]
 mod bench_text;
-use bench_text::text;
-
-/// `n` windows of `chars` characters of the demo's held-out prompts (ASCII, joined by blank
-/// lines), at evenly spread offsets.
-fn varied(chars: usize, n: usize) -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/heldout.jsonl");
-    let log = std::fs::read_to_string(path).unwrap_or_default();
-    let mut seen = std::collections::HashSet::new();
-    let mut all = String::new();
-    for line in log.lines() {
-        let v: serde_json::Value = serde_json::from_str(line).expect("a json line");
-        if let Some(p) = v["prompt"]
-            .as_str()
-            .filter(|p| p.is_ascii() && seen.insert(p.to_string()))
-        {
-            all.push_str(p);
-            all.push_str("\n\n");
-        }
-    }
-    if all.len() < chars {
-        return Vec::new();
-    }
-    let step = (all.len() - chars) / n.max(1);
-    (0..n)
-        .map(|i| all[i * step..i * step + chars].to_string())
-        .collect()
-}
+use bench_text::{text, varied};
 
 fn bench(c: &mut Criterion) {
     let dir = std::env::var("TIERWISE_BENCH_MODEL")

@@ -56,6 +56,8 @@ pub struct NetConfig {
 pub struct Trained {
     /// Buckets of the embedding rows, sorted.
     pub rows: Vec<u32>,
+    /// How many training prompts hold each row's bucket.
+    pub row_prompts: Vec<u32>,
     /// `[rows, dim]`.
     pub embedding: Vec<f32>,
     /// `[hidden, input]`.
@@ -207,12 +209,17 @@ pub fn fit(
         .collect();
     all.sort_unstable();
     let mut rows: Vec<u32> = Vec::new();
+    let mut row_prompts: Vec<u32> = Vec::new();
     for run in all.chunk_by(|a, b| a == b) {
         if run.len() >= cfg.min_count.max(1) {
             rows.push(run[0]);
+            row_prompts.push(run.len() as u32);
         }
     }
-    let rows = if rows.is_empty() { vec![0] } else { rows };
+    if rows.is_empty() {
+        rows.push(0);
+        row_prompts.push(0);
+    }
     let row_of: HashMap<u32, u32> = rows
         .iter()
         .enumerate()
@@ -332,6 +339,7 @@ pub fn fit(
     let (val_loss, best_epoch, [embedding, w1, b1, w2, b2]) = best;
     Ok(Trained {
         rows,
+        row_prompts,
         embedding,
         w1,
         b1,

@@ -149,6 +149,21 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(Sha256::digest(&bytes)))
 }
 
+/// The artifact's `bucket_rows` and embedding, with the rows most training prompts use first
+/// (ties by bucket): serving reads those rows far more often than the rest, and packed
+/// together they stay in cache. The values, and so every decision, do not depend on the order.
+fn export_rows(fitted: &net::Trained, dim: usize, buckets: u32) -> (Vec<i32>, Vec<f32>) {
+    let mut order: Vec<usize> = (0..fitted.rows.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(fitted.row_prompts[i]), fitted.rows[i]));
+    let mut bucket_rows = vec![-1i32; buckets as usize];
+    let mut embedding = Vec::with_capacity(fitted.embedding.len());
+    for (new, &old) in order.iter().enumerate() {
+        bucket_rows[fitted.rows[old] as usize] = new as i32;
+        embedding.extend_from_slice(&fitted.embedding[old * dim..(old + 1) * dim]);
+    }
+    (bucket_rows, embedding)
+}
+
 /// Train a router on `table` (built from `rows` log rows with `config`).
 pub fn train(
     table: &OutcomeTable,
@@ -218,13 +233,10 @@ pub fn train(
     })?;
     bar.finish_and_clear();
 
-    let mut bucket_rows = vec![-1i32; opts.buckets as usize];
-    for (i, &b) in fitted.rows.iter().enumerate() {
-        bucket_rows[b as usize] = i as i32;
-    }
+    let (bucket_rows, embedding) = export_rows(&fitted, net_cfg.dim, opts.buckets);
     let weights = Weights {
         bucket_rows,
-        embedding: fitted.embedding,
+        embedding,
         w1: fitted.w1,
         b1: fitted.b1,
         w2: fitted.w2,
@@ -400,4 +412,37 @@ pub fn train(
         tokenizer_json,
         epochs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_puts_the_most_used_rows_first_and_keeps_each_bucket_its_row() {
+        let fitted = net::Trained {
+            rows: vec![3, 5, 9, 12],
+            row_prompts: vec![2, 7, 2, 9],
+            embedding: vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5],
+            w1: vec![],
+            b1: vec![],
+            w2: vec![],
+            b2: vec![],
+            epochs: 1,
+            best_epoch: 1,
+            val_loss: 0.0,
+        };
+        let (bucket_rows, embedding) = export_rows(&fitted, 2, 16);
+        // By prompts (9, 7, then the two 2s by bucket): buckets 12, 5, 3, 9.
+        assert_eq!(embedding, [3.0, 3.5, 1.0, 1.5, 0.0, 0.5, 2.0, 2.5]);
+        for (b, &r) in bucket_rows.iter().enumerate() {
+            match fitted.rows.iter().position(|&x| x as usize == b) {
+                Some(old) => assert_eq!(
+                    embedding[r as usize * 2..r as usize * 2 + 2],
+                    fitted.embedding[old * 2..old * 2 + 2]
+                ),
+                None => assert_eq!(r, -1),
+            }
+        }
+    }
 }
