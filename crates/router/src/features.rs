@@ -83,6 +83,12 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The hash of the bigram `prev`, `id`, before reduction to a bucket.
+#[inline(always)]
+pub(crate) fn bigram_hash(prev: u32, id: u32) -> u64 {
+    mix(((prev as u64 + 1) << 32) ^ (id as u64 + 1))
+}
+
 impl Featuriser {
     /// A featuriser over `tokenizer` with `config`.
     pub fn new(config: FeaturiserConfig, tokenizer: Tokenizer) -> Self {
@@ -124,7 +130,13 @@ impl Featuriser {
     /// The bucket of the bigram `prev`, `id`.
     #[inline]
     pub fn bigram_bucket(&self, prev: u32, id: u32) -> u32 {
-        self.reduce(mix(((prev as u64 + 1) << 32) ^ (id as u64 + 1)))
+        self.reduce(bigram_hash(prev, id))
+    }
+
+    /// `buckets - 1` when the bucket count is a power of two (a bucket is then
+    /// `hash & mask`), else `None`.
+    pub(crate) fn bucket_mask(&self) -> Option<u64> {
+        (self.mask != 0).then_some(self.mask)
     }
 
     /// The settings.

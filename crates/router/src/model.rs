@@ -1,7 +1,7 @@
 //! The forward pass in plain Rust: embedding bag (mean of the rows of every hashed unigram and
 //! bigram) ⊕ dense features → ReLU layer → one logit per tier.
 use crate::artifact::Weights;
-use crate::features::{Featuriser, PromptView};
+use crate::features::{bigram_hash, Featuriser, PromptView};
 
 /// Featuriser plus weights: raw logits for a prompt (no calibration, no policy).
 #[derive(Debug, Clone)]
@@ -150,28 +150,49 @@ impl Model {
             kept[m % KEPT] = r as u32;
             m += (r >= 0) as usize;
         };
-        if f.config().bigrams {
-            let mut prev = c.prev;
-            for &id in &c.ids[..c.len] {
-                keep(match unigram.get(id as usize) {
-                    Some(&r) => r,
-                    None => table[f.unigram_bucket(id) as usize],
-                });
-                if let Some(p) = prev {
-                    keep(table[f.bigram_bucket(p, id) as usize]);
+        match (f.config().bigrams, f.bucket_mask()) {
+            // Power-of-two bucket count (the default): the bucket is the hash masked, and the
+            // mask bounds the table index.
+            (true, Some(mask)) if table.len() as u64 == mask + 1 => {
+                let mask = table.len() - 1;
+                let mut prev = c.prev;
+                for &id in &c.ids[..c.len] {
+                    keep(match unigram.get(id as usize) {
+                        Some(&r) => r,
+                        None => table[f.unigram_bucket(id) as usize & mask],
+                    });
+                    if let Some(p) = prev {
+                        keep(table[bigram_hash(p, id) as usize & mask]);
+                    }
+                    prev = Some(id);
                 }
-                prev = Some(id);
+                c.count += 2 * c.len - (c.prev.is_none() && c.len > 0) as usize;
+                c.prev = prev;
             }
-            c.count += 2 * c.len - (c.prev.is_none() && c.len > 0) as usize;
-            c.prev = prev;
-        } else {
-            for &id in &c.ids[..c.len] {
-                keep(match unigram.get(id as usize) {
-                    Some(&r) => r,
-                    None => table[f.unigram_bucket(id) as usize],
-                });
+            (true, _) => {
+                let mut prev = c.prev;
+                for &id in &c.ids[..c.len] {
+                    keep(match unigram.get(id as usize) {
+                        Some(&r) => r,
+                        None => table[f.unigram_bucket(id) as usize],
+                    });
+                    if let Some(p) = prev {
+                        keep(table[f.bigram_bucket(p, id) as usize]);
+                    }
+                    prev = Some(id);
+                }
+                c.count += 2 * c.len - (c.prev.is_none() && c.len > 0) as usize;
+                c.prev = prev;
             }
-            c.count += c.len;
+            (false, _) => {
+                for &id in &c.ids[..c.len] {
+                    keep(match unigram.get(id as usize) {
+                        Some(&r) => r,
+                        None => table[f.unigram_bucket(id) as usize],
+                    });
+                }
+                c.count += c.len;
+            }
         }
         c.len = 0;
         &c.kept[..m]
