@@ -176,7 +176,8 @@ impl FastWordPiece {
         let Some((n, first)) = self.trie.longest(w, 0, false) else {
             return emit(self.unk);
         };
-        // Common case (always, for the vocabularies `tierwise train` builds): every byte after
+        // Common case (nearly every word, with the vocabularies `tierwise train` builds, whose
+        // continuation pieces are single characters): every byte after
         // the initial piece is a one-byte continuation with no longer piece, so the greedy
         // match is known byte by byte and cannot fail; no buffer.
         if w[n..].iter().all(|&c| self.trie.cont_leaf(c) != NONE) {
