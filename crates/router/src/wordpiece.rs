@@ -176,10 +176,10 @@ impl FastWordPiece {
         let Some((n, first)) = self.trie.longest(w, 0, false) else {
             return emit(self.unk);
         };
-        // Common case (nearly every word, with the vocabularies `tierwise train` builds, whose
-        // continuation pieces are single characters): every byte after
-        // the initial piece is a one-byte continuation with no longer piece, so the greedy
-        // match is known byte by byte and cannot fail; no buffer.
+        // Common case (nearly every word with the vocabularies `tierwise train` builds, whose
+        // continuation pieces are single characters): every byte after the initial piece is a
+        // one-byte continuation with no longer piece, so the greedy match is known byte by byte
+        // and cannot fail; no buffer.
         if w[n..].iter().all(|&c| self.trie.cont_leaf(c) != NONE) {
             emit(first);
             return w[n..].iter().for_each(|&c| emit(self.trie.cont_leaf(c)));
