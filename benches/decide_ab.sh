@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `Router::decide` now vs at an earlier commit, in one run: builds the criterion bench of
+# tierwise-router at REV (in a temporary worktree) and at the working tree, then runs them in
+# turn for ROUNDS rounds on one core and prints, per bench, the median of the rounds' medians.
+# Shared machines are noisy; alternating rounds keeps the comparison fair.
+# Usage: benches/decide_ab.sh REV [ROUNDS] [FILTER]
+#   FILTER: criterion filter, default 'decide/(decide|decide_varied)/(200|500|2000|8000)$'
+#   TIERWISE_BENCH_MODEL=dir benches another model than models/demo (both builds read it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REV=${1:?usage: benches/decide_ab.sh REV [ROUNDS] [FILTER]}
+ROUNDS=${2:-5}
+FILTER=${3:-'decide/(decide|decide_varied)/(200|500|2000|8000)$'}
+T=$(mktemp -d)
+trap 'git worktree remove --force "$T/old" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
+
+bench_bin() { # dir -> absolute path of the built bench executable
+    local exe
+    exe=$(cd "$1" && cargo bench -q -p tierwise-router --bench decide --no-run 2>&1 |
+        sed -n 's/.*Executable .*(\(.*\))/\1/p' | tail -1)
+    case $exe in /*) echo "$exe" ;; *) echo "$1/$exe" ;; esac
+}
+git worktree add -q --detach "$T/old" "$REV"
+# One target folder: the dependencies are built once (the two router crates differ by path).
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+old=$(bench_bin "$T/old")
+new=$(bench_bin "$PWD")
+export TIERWISE_BENCH_MODEL=${TIERWISE_BENCH_MODEL:-$PWD/models/demo}
+core=$(($(nproc) - 1))
+for r in $(seq "$ROUNDS"); do
+    for side in old new; do
+        bin=$old
+        [ "$side" = new ] && bin=$new
+        taskset -c "$core" "$bin" --bench --warm-up-time 1 --measurement-time 2 "$FILTER" 2>&1 |
+            awk -v side="$side" '
+                /^decide\// { id = $1 }
+                /time:/ && !/%/ {
+                    for (i = 1; i <= NF; i++) if ($i ~ /^\[/) { v = $(i + 2); u = $(i + 3); break }
+                    if (u == "ns") v /= 1000; else if (u == "ms") v *= 1000
+                    print side, id, v
+                }'
+    done
+done | python3 -c '
+import collections, statistics, sys
+d = collections.defaultdict(list)
+for line in sys.stdin:
+    side, bench, v = line.split()
+    # decide_varied times 64 prompts: per prompt.
+    d[bench, side].append(float(v) / (64 if "varied" in bench else 1))
+print("| bench | before (µs per prompt) | after (µs per prompt) | after/before |")
+print("|---|---|---|---|")
+for bench in sorted({b for b, _ in d}):
+    o, n = (statistics.median(d[bench, s]) for s in ("old", "new"))
+    print(f"| {bench} | {o:.2f} | {n:.2f} | {n / o:.2f} |")
+'
