@@ -14,17 +14,29 @@ FILTER=${3:-'decide/(decide|decide_varied)/(200|500|2000|8000)$'}
 T=$(mktemp -d)
 trap 'git worktree remove --force "$T/old" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
 
-bench_bin() { # dir -> absolute path of the built bench executable
+bench_bin() { # dir -> absolute path of the built bench executable, built from dir's sources
     local exe
-    exe=$(cd "$1" && cargo bench -q -p tierwise-router --bench decide --no-run 2>&1 |
+    # The two trees share fingerprints in the one target folder: newer sources force a rebuild.
+    find "$1/crates" -name '*.rs' -exec touch {} +
+    exe=$(cd "$1" && cargo bench -p tierwise-router --bench decide --no-run 2>&1 |
         sed -n 's/.*Executable .*(\(.*\))/\1/p' | tail -1)
+    [ -n "$exe" ] || { echo "no bench executable built in $1" >&2; exit 1; }
     case $exe in /*) echo "$exe" ;; *) echo "$1/$exe" ;; esac
 }
 git worktree add -q --detach "$T/old" "$REV"
 # One target folder: the dependencies are built once (the two router crates differ by path).
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-old=$(bench_bin "$T/old")
-new=$(bench_bin "$PWD")
+# Both builds write the same file name (cargo hashes the path relative to the workspace): copy.
+cp "$(bench_bin "$T/old")" "$T/decide-old"
+cp "$(bench_bin "$PWD")" "$T/decide-new"
+old=$T/decide-old
+new=$T/decide-new
+for side in old new; do # each binary names the tree it was built from
+    dir=$T/old
+    [ "$side" = new ] && dir=$PWD
+    grep -aq "$dir/crates/router" "$T/decide-$side" ||
+        { echo "decide-$side was not built from $dir" >&2; exit 1; }
+done
 export TIERWISE_BENCH_MODEL=${TIERWISE_BENCH_MODEL:-$PWD/models/demo}
 core=$(($(nproc) - 1))
 for r in $(seq "$ROUNDS"); do
@@ -50,6 +62,8 @@ for line in sys.stdin:
 print("| bench | before (µs per prompt) | after (µs per prompt) | after/before |")
 print("|---|---|---|---|")
 for bench in sorted({b for b, _ in d}):
-    o, n = (statistics.median(d[bench, s]) for s in ("old", "new"))
-    print(f"| {bench} | {o:.2f} | {n:.2f} | {n / o:.2f} |")
+    o, n = (statistics.median(d[bench, s]) if d[bench, s] else None for s in ("old", "new"))
+    f = lambda x: "–" if x is None else f"{x:.2f}"
+    ratio = f"{n / o:.2f}" if o and n else "–"
+    print(f"| {bench} | {f(o)} | {f(n)} | {ratio} |")
 '
