@@ -150,50 +150,31 @@ impl Model {
             kept[m % KEPT] = r as u32;
             m += (r >= 0) as usize;
         };
+        let unigram_row = |id: u32| match unigram.get(id as usize) {
+            Some(&r) => r,
+            None => table[f.unigram_bucket(id) as usize],
+        };
+        let ids = &c.ids[..c.len];
+        let before = c.prev;
         match (f.config().bigrams, f.bucket_mask()) {
             // Power-of-two bucket count (the default): the bucket is the hash masked, and the
             // mask bounds the table index.
             (true, Some(mask)) if table.len() as u64 == mask + 1 => {
                 let mask = table.len() - 1;
-                let mut prev = c.prev;
-                for &id in &c.ids[..c.len] {
-                    keep(match unigram.get(id as usize) {
-                        Some(&r) => r,
-                        None => table[f.unigram_bucket(id) as usize & mask],
-                    });
-                    if let Some(p) = prev {
-                        keep(table[bigram_hash(p, id) as usize & mask]);
-                    }
-                    prev = Some(id);
-                }
-                c.count += 2 * c.len - (c.prev.is_none() && c.len > 0) as usize;
-                c.prev = prev;
+                let bigram_row = |p, id| table[bigram_hash(p, id) as usize & mask];
+                with_bigrams(ids, &mut c.prev, unigram_row, bigram_row, keep);
             }
             (true, _) => {
-                let mut prev = c.prev;
-                for &id in &c.ids[..c.len] {
-                    keep(match unigram.get(id as usize) {
-                        Some(&r) => r,
-                        None => table[f.unigram_bucket(id) as usize],
-                    });
-                    if let Some(p) = prev {
-                        keep(table[f.bigram_bucket(p, id) as usize]);
-                    }
-                    prev = Some(id);
-                }
-                c.count += 2 * c.len - (c.prev.is_none() && c.len > 0) as usize;
-                c.prev = prev;
+                let bigram_row = |p, id| table[f.bigram_bucket(p, id) as usize];
+                with_bigrams(ids, &mut c.prev, unigram_row, bigram_row, keep);
             }
-            (false, _) => {
-                for &id in &c.ids[..c.len] {
-                    keep(match unigram.get(id as usize) {
-                        Some(&r) => r,
-                        None => table[f.unigram_bucket(id) as usize],
-                    });
-                }
-                c.count += c.len;
-            }
+            (false, _) => ids.iter().for_each(|&id| keep(unigram_row(id))),
         }
+        // A unigram per id, and a bigram per id but the very first.
+        c.count += match f.config().bigrams {
+            true => 2 * ids.len() - (before.is_none() && !ids.is_empty()) as usize,
+            false => ids.len(),
+        };
         c.len = 0;
         &c.kept[..m]
     }
@@ -219,6 +200,27 @@ impl Model {
             }
         })
     }
+}
+
+/// Feed `keep` the row of each id's unigram and of its bigram with the id before it (`prev`,
+/// carried across chunks), in that order.
+#[inline(always)]
+fn with_bigrams(
+    ids: &[u32],
+    prev: &mut Option<u32>,
+    unigram_row: impl Fn(u32) -> i32,
+    bigram_row: impl Fn(u32, u32) -> i32,
+    mut keep: impl FnMut(i32),
+) {
+    let mut last = *prev;
+    for &id in ids {
+        keep(unigram_row(id));
+        if let Some(p) = last {
+            keep(bigram_row(p, id));
+        }
+        last = Some(id);
+    }
+    *prev = last;
 }
 
 /// Token ids buffered for the embedding bag.

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use tierwise_core::LogRow;
+use tierwise_router::features::FeaturiserConfig;
 use tierwise_router::features::{Featuriser, PromptView, TEXT_FEATURES};
-use tierwise_router::{policy, Decision, Prompt, Router};
+use tierwise_router::{policy, Decision, Model, Prompt, Router};
 
 mod common;
 use common::{edge_cases, random_texts};
@@ -100,11 +101,9 @@ fn ref_dense(f: &Featuriser, p: &PromptView) -> Vec<f32> {
 }
 
 /// The original forward pass.
-fn ref_logits(r: &Router, p: &PromptView) -> Vec<f32> {
-    let m = r.model();
+fn ref_logits(m: &Model, dim: usize, hidden: usize, p: &PromptView) -> Vec<f32> {
     let f = m.featuriser();
     let w = m.weights();
-    let (dim, hidden) = (r.meta().network.dim, r.meta().network.hidden);
     let input = dim + f.config().dense_len();
     let mut x = vec![0f32; input];
     let buckets = ref_buckets(f, p.text);
@@ -138,7 +137,8 @@ fn ref_logits(r: &Router, p: &PromptView) -> Vec<f32> {
 /// The original decision.
 fn ref_decide(r: &Router, prompt: &Prompt) -> Decision {
     let meta = r.meta();
-    let mut p = ref_logits(r, &prompt.view());
+    let (dim, hidden) = (meta.network.dim, meta.network.hidden);
+    let mut p = ref_logits(r.model(), dim, hidden, &prompt.view());
     for (x, c) in p.iter_mut().zip(&meta.calibration) {
         *x = c.apply(*x);
     }
@@ -164,6 +164,7 @@ fn bits(v: &[f32]) -> Vec<u32> {
 fn fast_paths_match_the_reference_on_the_demo_model() {
     let r = demo();
     let f = r.model().featuriser();
+    let (dim, hidden) = (r.meta().network.dim, r.meta().network.hidden);
     assert!(f.has_fast_path());
     for prompt in corpus() {
         let view = prompt.view();
@@ -186,11 +187,41 @@ fn fast_paths_match_the_reference_on_the_demo_model() {
         r.model().logits(&view, &mut logits);
         assert_eq!(
             bits(&logits),
-            bits(&ref_logits(&r, &view)),
+            bits(&ref_logits(r.model(), dim, hidden, &view)),
             "logits of {text:?}"
         );
         let (d, want) = (r.decide(&prompt), ref_decide(&r, &prompt));
         assert_eq!(bits(&d.p), bits(&want.p), "p of {text:?}");
         assert_eq!(d, want, "decision of {text:?}");
+    }
+}
+
+/// The bag's other paths: a bucket count that is not a power of two (a `%`, no mask), and no
+/// bigrams. The demo's weights with its bucket table cut to 50,000 buckets.
+#[test]
+fn forward_pass_matches_the_reference_without_a_power_of_two_or_bigrams() {
+    let r = demo();
+    let (dim, hidden) = (r.meta().network.dim, r.meta().network.hidden);
+    for bigrams in [true, false] {
+        let config = FeaturiserConfig {
+            buckets: 50_000,
+            bigrams,
+            ..r.model().featuriser().config().clone()
+        };
+        let mut weights = r.model().weights().clone();
+        weights.bucket_rows.truncate(50_000);
+        let f = Featuriser::new(config, r.model().featuriser().tokenizer().clone());
+        let m = Model::new(f, weights, dim, hidden);
+        for prompt in corpus() {
+            let view = prompt.view();
+            let mut logits = vec![0f32; m.n_tiers()];
+            m.logits(&view, &mut logits);
+            assert_eq!(
+                bits(&logits),
+                bits(&ref_logits(&m, dim, hidden, &view)),
+                "bigrams {bigrams}, logits of {:?}",
+                view.text
+            );
+        }
     }
 }
