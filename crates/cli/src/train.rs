@@ -6,7 +6,6 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tierwise_core::{read_logs, OutcomeTable, ReadOptions, TierConfig};
 use tierwise_router::Target;
-use tierwise_train::net::NetConfig;
 use tierwise_train::{sha256_file, train, Calibration, TrainOptions};
 
 /// Arguments of `tierwise train`.
@@ -96,7 +95,7 @@ pub fn run(a: Args) -> Result<()> {
         .iter()
         .map(|p| sha256_file(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let opts = TrainOptions {
+    let mut opts = TrainOptions {
         target,
         seed: a.seed,
         epochs: a.epochs,
@@ -112,13 +111,7 @@ pub fn run(a: Args) -> Result<()> {
         progress: true,
         ..TrainOptions::default()
     };
-    let opts = TrainOptions {
-        net: NetConfig {
-            head_rank: a.head_rank,
-            ..opts.net.clone()
-        },
-        ..opts
-    };
+    opts.net.head_rank = a.head_rank;
     let trained = train(&table, &config, set.rows.len(), shas, &opts)?;
     trained.write(&a.out)?;
     for e in &trained.epochs {

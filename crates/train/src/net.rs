@@ -142,11 +142,19 @@ fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device
     let b = idx.len();
     let nt = data.tiers;
     let d = data.examples[0].dense.len();
-    let mut rows: Vec<u32> = idx
+    // (example in the batch, row, weight) of every bucket with a row, each looked up once.
+    let cells: Vec<(usize, u32, f32)> = idx
         .iter()
-        .flat_map(|&i| data.examples[i].buckets.iter())
-        .filter_map(|bk| row_of.get(bk).copied())
+        .enumerate()
+        .flat_map(|(k, &i)| {
+            let e = &data.examples[i];
+            e.buckets
+                .iter()
+                .zip(&e.weights)
+                .filter_map(move |(bk, &w)| row_of.get(bk).map(|&r| (k, r, w)))
+        })
         .collect();
+    let mut rows: Vec<u32> = cells.iter().map(|&(_, r, _)| r).collect();
     rows.sort_unstable();
     rows.dedup();
     if rows.is_empty() {
@@ -154,16 +162,14 @@ fn batch(data: &Dataset, idx: &[usize], row_of: &HashMap<u32, u32>, dev: &Device
     }
     let u = rows.len();
     let mut wts = vec![0f32; b * u];
+    for &(k, r, w) in &cells {
+        let j = rows.binary_search(&r).expect("row of this batch");
+        wts[k * u + j] += w;
+    }
     let mut dense = Vec::with_capacity(b * d);
     let (mut y, mut mask) = (Vec::with_capacity(b * nt), Vec::with_capacity(b * nt));
-    for (k, &i) in idx.iter().enumerate() {
+    for &i in idx {
         let e = &data.examples[i];
-        for (bk, &w) in e.buckets.iter().zip(&e.weights) {
-            if let Some(r) = row_of.get(bk) {
-                let j = rows.binary_search(r).expect("row of this batch");
-                wts[k * u + j] += w;
-            }
-        }
         dense.extend_from_slice(&e.dense);
         y.extend_from_slice(&data.y[i * nt..(i + 1) * nt]);
         mask.extend_from_slice(&data.mask[i * nt..(i + 1) * nt]);
@@ -242,6 +248,10 @@ pub fn fit(
     let var = |v: Vec<f32>, shape: &[usize]| -> Result<Var> {
         Ok(Var::from_tensor(&Tensor::from_vec(v, shape, &dev)?)?)
     };
+    let w2_cols = match cfg.head_rank {
+        0 => cfg.hidden,
+        rank => rank,
+    };
     let mut p = Params {
         emb: vec![0.0; rows.len() * cfg.dim],
         dim: cfg.dim,
@@ -250,32 +260,21 @@ pub fn fit(
             &[cfg.hidden, input],
         )?,
         b1: var(vec![0.0; cfg.hidden], &[cfg.hidden])?,
-        w2: if cfg.head_rank == 0 {
-            var(
-                uniform(&mut rng, nt * cfg.hidden, (1.0 / cfg.hidden as f32).sqrt()),
-                &[nt, cfg.hidden],
-            )?
-        } else {
-            var(
+        // Full rank: `[tiers, hidden]`; low rank: `A` of `[tiers, rank]`, then `B` below.
+        w2: var(
+            uniform(&mut rng, nt * w2_cols, (1.0 / w2_cols as f32).sqrt()),
+            &[nt, w2_cols],
+        )?,
+        w2b: match cfg.head_rank {
+            0 => None,
+            rank => Some(var(
                 uniform(
                     &mut rng,
-                    nt * cfg.head_rank,
-                    (1.0 / cfg.head_rank as f32).sqrt(),
-                ),
-                &[nt, cfg.head_rank],
-            )?
-        },
-        w2b: if cfg.head_rank == 0 {
-            None
-        } else {
-            Some(var(
-                uniform(
-                    &mut rng,
-                    cfg.head_rank * cfg.hidden,
+                    rank * cfg.hidden,
                     (1.0 / cfg.hidden as f32).sqrt(),
                 ),
-                &[cfg.head_rank, cfg.hidden],
-            )?)
+                &[rank, cfg.hidden],
+            )?),
         },
         b2: var(b2, &[nt])?,
     };

@@ -311,39 +311,32 @@ pub fn train(
             out
         })
         .collect();
-    let cells = |t: usize| {
-        let (mut z, mut y) = (Vec::new(), Vec::new());
-        for (k, &p) in val_or_train.iter().enumerate() {
-            if let Some(pass) = table.passed(p, t) {
-                z.push(logits[k][t]);
-                y.push(pass as u8 as f32);
-            }
-        }
-        (z, y)
-    };
+    // Each tier's validation cells: (logit, passed) of the prompts with a known outcome.
+    let cells: Vec<(Vec<f32>, Vec<f32>)> = (0..nt)
+        .map(|t| {
+            val_or_train
+                .iter()
+                .enumerate()
+                .filter_map(|(k, &p)| {
+                    table
+                        .passed(p, t)
+                        .map(|pass| (logits[k][t], pass as u8 as f32))
+                })
+                .unzip()
+        })
+        .collect();
     let platt: Vec<Platt> = match opts.calibration {
-        Calibration::PerTier => (0..nt)
-            .map(|t| {
-                let (z, y) = cells(t);
-                calib::fit_platt(&z, &y)
-            })
-            .collect(),
+        Calibration::PerTier => cells.iter().map(|(z, y)| calib::fit_platt(z, y)).collect(),
         Calibration::Shared | Calibration::Pooled => {
-            let (mut z, mut y) = (Vec::new(), Vec::new());
-            for t in 0..nt {
-                let (zt, yt) = cells(t);
-                z.extend(zt);
-                y.extend(yt);
-            }
+            let z: Vec<f32> = cells.iter().flat_map(|(z, _)| z.iter().copied()).collect();
+            let y: Vec<f32> = cells.iter().flat_map(|(_, y)| y.iter().copied()).collect();
             let shared = calib::fit_platt(&z, &y);
             if opts.calibration == Calibration::Shared {
                 vec![shared; nt]
             } else {
-                (0..nt)
-                    .map(|t| {
-                        let (z, y) = cells(t);
-                        calib::fit_platt_toward(&z, &y, shared, POOLING)
-                    })
+                cells
+                    .iter()
+                    .map(|(z, y)| calib::fit_platt_toward(z, y, shared, POOLING))
                     .collect()
             }
         }
@@ -361,13 +354,12 @@ pub fn train(
     let logged = curve::outcomes(&vt, &expected);
     meta.calibration = platt;
     meta.training.calibration = opts.calibration.to_string();
-    for t in 0..nt {
-        let (z, y) = cells(t);
+    for (t, (z, y)) in cells.iter().enumerate() {
         let probs: Vec<f32> = z.iter().map(|&x| meta.calibration[t].apply(x)).collect();
         meta.training.val_metrics.push(TierMetrics {
             tier: table.tiers[t].clone(),
-            auc: calib::auc(&probs, &y),
-            ece: calib::ece(&probs, &y),
+            auc: calib::auc(&probs, y),
+            ece: calib::ece(&probs, y),
             n: y.len(),
         });
     }
