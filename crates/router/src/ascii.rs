@@ -1,5 +1,6 @@
 //! ASCII helpers for the tokenizer fast path: BERT pre-tokenizer byte classes, and word scanning
-//! and lower-casing eight bytes at a time (SWAR on a `u64`, no `unsafe`).
+//! and lower-casing eight bytes at a time (SWAR on a `u64`), byte classes as bit masks 64 bytes
+//! at a time (SSE2 on x86-64).
 //!
 //! Everything here assumes ASCII input (every byte < 0x80), which the fast path checks first.
 
@@ -81,6 +82,110 @@ pub(crate) fn has_control(b: &[u8]) -> bool {
     }
 }
 
+/// Bytes `i..i + 64` of `b`, padded with `pad` past its end.
+#[inline(always)]
+pub(crate) fn block64(b: &[u8], i: usize, pad: u8) -> [u8; 64] {
+    match b.get(i..i + 64) {
+        Some(s) => s.try_into().expect("64 bytes"),
+        None => {
+            let mut out = [pad; 64];
+            let rest = &b[i.min(b.len())..];
+            out[..rest.len()].copy_from_slice(rest);
+            out
+        }
+    }
+}
+
+/// The word and punctuation bytes of a 64-byte block of ASCII text as bit masks (bit `k`:
+/// byte `k`); white space is in neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Classes {
+    /// [`WORD`] bytes.
+    pub(crate) word: u64,
+    /// [`PUNCT`] bytes.
+    pub(crate) punct: u64,
+}
+
+/// The [`Classes`] of `block` (ASCII): 16 bytes per step with SSE2 on x86-64.
+#[inline(always)]
+pub(crate) fn classes64(block: &[u8; 64]) -> Classes {
+    // SAFETY: SSE2 is part of every x86-64 CPU (the target's baseline).
+    #[cfg(target_arch = "x86_64")]
+    return unsafe { classes64_sse2(block) };
+    #[cfg(not(target_arch = "x86_64"))]
+    return classes64_table(block);
+}
+
+/// [`classes64`] by table lookups, byte by byte (other targets, and the reference in tests).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn classes64_table(block: &[u8; 64]) -> Classes {
+    let (mut word, mut punct) = (0u64, 0u64);
+    for (k, &c) in block.iter().enumerate() {
+        word |= ((CLASS[c as usize] == WORD) as u64) << k;
+        punct |= ((CLASS[c as usize] == PUNCT) as u64) << k;
+    }
+    Classes { word, punct }
+}
+
+/// [`classes64`] with SSE2 (part of every x86-64 CPU): signed byte compares are exact on
+/// ASCII, and a mask move takes one bit per byte.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn classes64_sse2(block: &[u8; 64]) -> Classes {
+    use std::arch::x86_64::*;
+    let (mut word, mut punct) = (0u64, 0u64);
+    for (q, chunk) in block.chunks_exact(16).enumerate() {
+        let half = |h: usize| i64::from_le_bytes(chunk[8 * h..8 * h + 8].try_into().expect("8"));
+        let v = _mm_set_epi64x(half(1), half(0));
+        // Bytes in `lo..=hi`.
+        let within = |lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        let ws = _mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8)),
+            within(0x09, 0x0d),
+        );
+        let p = _mm_or_si128(
+            _mm_or_si128(within(0x21, 0x2f), within(0x3a, 0x40)),
+            _mm_or_si128(within(0x5b, 0x60), within(0x7b, 0x7e)),
+        );
+        let breaks = _mm_movemask_epi8(_mm_or_si128(ws, p)) as u32 as u64;
+        let p = _mm_movemask_epi8(p) as u32 as u64;
+        word |= (!breaks & 0xffff) << (16 * q);
+        punct |= p << (16 * q);
+    }
+    Classes { word, punct }
+}
+
+/// White space as `char::is_whitespace` on ASCII: `\t \n \x0b \x0c \r ' '`.
+#[inline(always)]
+pub(crate) fn is_ws(c: u8) -> bool {
+    c == b' ' || c.wrapping_sub(b'\t') < 5
+}
+
+/// Bytes `i..i + 80` of `b` lower-cased, zero past its end: the keys of the words that start in
+/// the 64-byte block at `i` (a key is at most 16 bytes).
+#[inline(always)]
+pub(crate) fn lower_block(b: &[u8], i: usize) -> [u8; 80] {
+    let mut out = match b.get(i..i + 80) {
+        Some(s) => <[u8; 80]>::try_from(s).expect("80 bytes"),
+        None => {
+            let mut out = [0u8; 80];
+            let rest = &b[i.min(b.len())..];
+            out[..rest.len()].copy_from_slice(rest);
+            out
+        }
+    };
+    for c in out.iter_mut() {
+        *c |= ((c.wrapping_sub(b'A') < 26) as u8) << 5;
+    }
+    out
+}
+
 /// Lower-case eight ASCII bytes.
 #[inline(always)]
 pub(crate) fn lower8(v: u64) -> u64 {
@@ -159,6 +264,26 @@ mod tests {
                 "byte {b:#04x}"
             );
         }
+    }
+
+    #[test]
+    fn class_masks_match_the_byte_table() {
+        let mut block = [b' '; 64];
+        for b in 0u8..0x80 {
+            for k in [0, 1, 15, 16, 31, 47, 62, 63] {
+                block[k] = b;
+                block[(k + 17) % 64] = b.wrapping_mul(7) & 0x7f;
+                assert_eq!(
+                    classes64(&block),
+                    classes64_table(&block),
+                    "byte {b:#x} at {k}"
+                );
+                block = [b' '; 64];
+            }
+        }
+        let t: Vec<u8> = (0..64u32).map(|i| ((i * 37 + 11) % 128) as u8).collect();
+        let t: [u8; 64] = t.try_into().unwrap();
+        assert_eq!(classes64(&t), classes64_table(&t));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The counts behind the dense text features: characters, digits, upper case, lines, words,
 //! code fences. ASCII text (the common case) is counted by bytes with SIMD-friendly loops.
+use crate::ascii::is_ws;
 
 /// What the dense features count in a text.
 pub(crate) struct TextCounts {
@@ -50,38 +51,53 @@ impl TextCounts {
         }
     }
 
-    /// [`TextCounts::of`] for ASCII text: branch-free byte tests (`char::is_whitespace` on
-    /// ASCII is `\t \n \x0b \x0c \r ' '`; `is_uppercase` is `A-Z`).
+    /// [`TextCounts::of`] for ASCII text: branch-free byte tests on 16 lanes at a time, with
+    /// a byte counter per lane (`is_uppercase` on ASCII is `A-Z`).
     fn of_ascii(b: &[u8]) -> TextCounts {
-        let ws = |c: u8| c == b' ' || c.wrapping_sub(b'\t') < 5;
-        // Per-chunk byte counters (≤ 255 each) let the loops run on SIMD lanes.
+        const L: usize = 16;
+        // A word starts at every non-space byte that follows a space or the start: byte k
+        // against byte k - 1, with a space before the first.
+        let starts = |p: u8, c: u8| (is_ws(p) & !is_ws(c)) as u8;
+        let mut words = b.first().is_some_and(|&c| !is_ws(c)) as usize;
         let (mut digits, mut upper, mut lines) = (0usize, 0usize, 1usize);
-        for chunk in b.chunks(255) {
-            let (mut d, mut u, mut l) = (0u8, 0u8, 0u8);
-            for &c in chunk {
-                d += (c.wrapping_sub(b'0') < 10) as u8;
-                u += (c.wrapping_sub(b'A') < 26) as u8;
-                l += (c == b'\n') as u8;
+        let mut backticks = false;
+        let (prev, next) = (b, b.get(1..).unwrap_or_default());
+        // At most 255 lane steps per round, so no lane counter overflows.
+        for (p_round, n_round) in prev.chunks(255 * L).zip(next.chunks(255 * L)) {
+            let mut acc = [[0u8; L]; 5];
+            let (pc, nc) = (p_round.chunks_exact(L), n_round.chunks_exact(L));
+            for (p, n) in pc.zip(nc) {
+                let (p, n): (&[u8; L], &[u8; L]) = (p.try_into().unwrap(), n.try_into().unwrap());
+                for k in 0..L {
+                    let c = p[k];
+                    acc[0][k] += (c.wrapping_sub(b'0') < 10) as u8;
+                    acc[1][k] += (c.wrapping_sub(b'A') < 26) as u8;
+                    acc[2][k] += (c == b'\n') as u8;
+                    acc[3][k] += starts(c, n[k]);
+                    acc[4][k] |= (c == b'`') as u8;
+                }
             }
-            digits += d as usize;
-            upper += u as usize;
-            lines += l as usize;
+            let sum = |a: &[u8; L]| a.iter().map(|&x| x as usize).sum::<usize>();
+            digits += sum(&acc[0]);
+            upper += sum(&acc[1]);
+            lines += sum(&acc[2]);
+            words += sum(&acc[3]);
+            backticks |= sum(&acc[4]) > 0;
         }
-        // A word starts at every non-space byte that follows a space or the start.
-        let mut words = b.first().is_some_and(|&c| !ws(c)) as usize;
-        let (prev, next) = (
-            &b[..b.len().saturating_sub(1)],
-            b.get(1..).unwrap_or_default(),
-        );
-        for (p, n) in prev.chunks(255).zip(next.chunks(255)) {
-            let mut w = 0u8;
-            for (&p, &n) in p.iter().zip(n) {
-                w += (ws(p) & !ws(n)) as u8;
+        // Bytes after the last whole lane step (the last byte has no next one).
+        let done = b.len().saturating_sub(1) / L * L;
+        for k in done..b.len() {
+            let c = b[k];
+            digits += (c.wrapping_sub(b'0') < 10) as usize;
+            upper += (c.wrapping_sub(b'A') < 26) as usize;
+            lines += (c == b'\n') as usize;
+            backticks |= c == b'`';
+            if let Some(&n) = b.get(k + 1) {
+                words += starts(c, n) as usize;
             }
-            words += w as usize;
         }
         // Non-overlapping "```" matches: a run of k backticks holds k / 3.
-        let fences = if b.contains(&b'`') {
+        let fences = if backticks {
             b.split(|&c| c != b'`').map(|run| run.len() / 3).sum()
         } else {
             0

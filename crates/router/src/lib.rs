@@ -16,6 +16,7 @@ pub mod model;
 mod pieces;
 pub mod policy;
 mod prompt;
+mod rows;
 mod wordpiece;
 
 use std::path::Path;

@@ -2,6 +2,7 @@
 //! bigram) ⊕ dense features → ReLU layer → one logit per tier.
 use crate::artifact::Weights;
 use crate::features::{bigram_hash, Featuriser, PromptView};
+use crate::rows::RowSum;
 
 /// Featuriser plus weights: raw logits for a prompt (no calibration, no policy).
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct Model {
     w1t: Vec<f32>,
     /// `w2` transposed, `[hidden, tiers]`.
     w2t: Vec<f32>,
+    /// How this CPU sums embedding rows.
+    row_sum: RowSum,
 }
 
 /// Transpose a row-major `[rows, cols]` matrix.
@@ -51,6 +54,7 @@ impl Model {
             unigram_rows,
             w1t,
             w2t,
+            row_sum: RowSum::detect(),
         }
     }
 
@@ -73,7 +77,7 @@ impl Model {
     pub fn logits(&self, prompt: &PromptView, out: &mut [f32]) {
         let (dim, hidden) = (self.dim, self.hidden);
         let input = dim + self.featuriser.config().dense_len();
-        let mut stack = [0f32; 256];
+        let mut stack = [0f32; 192];
         let mut heap = Vec::new();
         let scratch = if input + hidden <= stack.len() {
             &mut stack[..input + hidden]
@@ -184,7 +188,7 @@ impl Model {
     fn bag<const D: usize>(&self, text: &str, bag: &mut [f32]) -> usize {
         let mut acc = [0f32; D];
         let emb = &self.weights.embedding;
-        let n = self.bag_with(text, |rows| add_rows(&mut acc, emb, rows));
+        let n = self.bag_with(text, |rows| self.row_sum.add(&mut acc, emb, rows));
         bag.copy_from_slice(&acc);
         n
     }
@@ -224,7 +228,7 @@ fn with_bigrams(
 }
 
 /// Token ids buffered for the embedding bag.
-const CHUNK: usize = 256;
+const CHUNK: usize = 64;
 /// Rows kept per chunk at most: a unigram and a bigram per id (a power of two, so `% KEPT` is a
 /// mask that spares the bounds check).
 const KEPT: usize = 2 * CHUNK;
@@ -239,17 +243,4 @@ struct Chunk {
     prev: Option<u32>,
     /// Buckets so far (with or without a row).
     count: usize,
-}
-
-/// Add the embedding rows `rows` (`D` floats each) to `acc`, in order.
-#[inline(never)]
-fn add_rows<const D: usize>(acc: &mut [f32; D], emb: &[f32], rows: &[u32]) {
-    let mut a = *acc;
-    for &r in rows {
-        let row: &[f32; D] = emb[r as usize * D..][..D].try_into().expect("a row");
-        for k in 0..D {
-            a[k] += row[k];
-        }
-    }
-    *acc = a;
 }

@@ -43,6 +43,20 @@ impl Key {
         }
     }
 
+    /// The key of the `len` bytes (≤ [`Key::MAX_LEN`]) from `k` of a lower-cased block
+    /// ([`crate::ascii::lower_block`], `k` < 64).
+    #[inline(always)]
+    pub(crate) fn of_lower(block: &[u8; 80], k: usize, len: usize) -> Key {
+        let word = |h: usize| u64::from_le_bytes(block[k + h..k + h + 8].try_into().expect("8"));
+        // The low `n` bytes (n ≤ 8).
+        let keep = |n: usize| ((1u128 << (8 * n)) - 1) as u64;
+        Key {
+            lo: word(0) & keep(len.min(8)),
+            hi: word(8) & keep(len.saturating_sub(8)),
+            len: len as u64,
+        }
+    }
+
     #[inline(always)]
     fn hash(&self) -> u64 {
         (self.lo ^ self.hi.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ self.len)

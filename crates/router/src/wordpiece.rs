@@ -14,7 +14,7 @@ use tokenizers::normalizers::NormalizerWrapper;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::Tokenizer;
 
-use crate::ascii::{has_control, word_end, CLASS, PUNCT, WS};
+use crate::ascii::{block64, classes64, has_control, lower_block, word_end, Classes, CLASS, PUNCT};
 use crate::pieces::{matchable, Key, Trie, TrieBuilder, WordTable, NONE};
 
 /// Greedy longest-match-first WordPiece over an ASCII vocabulary.
@@ -27,6 +27,9 @@ pub(crate) struct FastWordPiece {
     punct: [u32; 128],
     unk: u32,
     max_chars: usize,
+    /// Words this long at most are looked up whole (no longer than a [`Key`] or than
+    /// `max_chars`: a longer word is unknown).
+    key_max: usize,
     added: Vec<String>,
     /// The distinct first bytes of the added tokens: a text holding none of them holds no
     /// added token (`None`: an empty added token, in every text).
@@ -104,6 +107,7 @@ impl FastWordPiece {
             punct,
             unk,
             max_chars,
+            key_max: max_chars.min(Key::MAX_LEN),
             added,
             added_first,
             clean_text,
@@ -130,30 +134,56 @@ impl FastWordPiece {
         !(maybe && self.added.iter().any(|a| text.contains(a.as_str())))
     }
 
-    /// Call `emit` with every token id of `text` (which must pass [`Self::accepts`]).
+    /// Call `emit` with every token id of `text` (which must pass [`Self::accepts`]). The text
+    /// is read 64 bytes at a time as class bit masks: white space is skipped and a word's end
+    /// found without looking at its bytes one by one.
     pub(crate) fn encode(&self, text: &str, mut emit: impl FnMut(u32)) {
         debug_assert!(text.is_ascii());
         let b = text.as_bytes();
         let mut pieces = Vec::new();
         let mut i = 0;
         while i < b.len() {
-            match CLASS[b[i] as usize] {
-                WS => i += 1,
-                PUNCT => {
-                    emit(self.punct[(b[i] & 127) as usize]);
-                    i += 1;
+            // White space past the end of the text.
+            let block = block64(b, i, b' ');
+            let Classes { word, punct } = classes64(&block);
+            let lower = lower_block(b, i);
+            let mut todo = word | punct;
+            let mut next = i + 64;
+            while todo != 0 {
+                let k = todo.trailing_zeros() as usize;
+                if punct >> k & 1 != 0 {
+                    emit(self.punct[(block[k] & 127) as usize]);
+                    todo &= todo - 1;
+                    continue;
                 }
-                _ => {
-                    let j = word_end(b, i);
-                    self.word(b, i, j, &mut pieces, &mut emit);
-                    i = j;
+                // Word bytes from `k` on (64 - k when the word reaches the block's end).
+                let run = (!word >> k).trailing_zeros() as usize;
+                if k + run < 64 {
+                    // Most words are whole vocabulary entries: one probe, keyed from the
+                    // lower-cased block.
+                    let whole = match run <= self.key_max {
+                        true => self.words.get(&Key::of_lower(&lower, k, run)),
+                        false => None,
+                    };
+                    match whole {
+                        Some(id) => emit(id),
+                        None => self.pieces(b, i + k, i + k + run, &mut pieces, &mut emit),
+                    }
+                    todo &= u64::MAX << (k + run);
+                } else {
+                    // The word goes on into the next bytes: the next block starts after it.
+                    let j = word_end(b, i + k);
+                    self.word(b, i + k, j, &mut pieces, &mut emit);
+                    next = j;
+                    break;
                 }
             }
+            i = next;
         }
     }
 
     /// Emit the ids of the word `b[i..j]`: a single lookup when it is a whole initial piece,
-    /// else greedy longest match; all or nothing, as in `tokenizers`.
+    /// else [`Self::pieces`].
     #[inline]
     fn word(
         &self,
@@ -164,13 +194,28 @@ impl FastWordPiece {
         emit: &mut impl FnMut(u32),
     ) {
         let len = j - i;
-        if len > self.max_chars {
-            return emit(self.unk);
-        }
-        if len <= Key::MAX_LEN {
+        if len <= self.key_max {
             if let Some(id) = self.words.get(&Key::of(b, i, len)) {
                 return emit(id);
             }
+        }
+        self.pieces(b, i, j, pieces, emit)
+    }
+
+    /// Emit the ids of the word `b[i..j]` by greedy longest match; all or nothing, as in
+    /// `tokenizers` (unknown when longer than the longest word it splits).
+    #[inline(never)]
+    fn pieces(
+        &self,
+        b: &[u8],
+        i: usize,
+        j: usize,
+        pieces: &mut Vec<u32>,
+        emit: &mut impl FnMut(u32),
+    ) {
+        let len = j - i;
+        if len > self.max_chars {
+            return emit(self.unk);
         }
         let w = &b[i..j];
         let Some((n, first)) = self.trie.longest(w, 0, false) else {
