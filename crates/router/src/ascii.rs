@@ -136,8 +136,9 @@ fn classes64_sse2(block: &[u8; 64]) -> Classes {
     use std::arch::x86_64::*;
     let (mut word, mut punct) = (0u64, 0u64);
     for (q, chunk) in block.chunks_exact(16).enumerate() {
-        let half = |h: usize| i64::from_le_bytes(chunk[8 * h..8 * h + 8].try_into().expect("8"));
-        let v = _mm_set_epi64x(half(1), half(0));
+        let (lo, hi) = chunk.split_at(8);
+        let half = |h: &[u8]| i64::from_le_bytes(h.try_into().expect("8 bytes"));
+        let v = _mm_set_epi64x(half(hi), half(lo));
         // Bytes in `lo..=hi`.
         let within = |lo: u8, hi: u8| {
             _mm_and_si128(

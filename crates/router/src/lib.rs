@@ -16,7 +16,7 @@ pub mod model;
 mod pieces;
 pub mod policy;
 mod prompt;
-mod rows;
+mod simd;
 mod wordpiece;
 
 use std::path::Path;

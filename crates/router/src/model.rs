@@ -2,7 +2,7 @@
 //! bigram) ⊕ dense features → ReLU layer → one logit per tier.
 use crate::artifact::Weights;
 use crate::features::{bigram_hash, Featuriser, PromptView};
-use crate::rows::RowSum;
+use crate::simd::{add_rows, axpys};
 
 /// Featuriser plus weights: raw logits for a prompt (no calibration, no policy).
 #[derive(Debug, Clone)]
@@ -18,8 +18,6 @@ pub struct Model {
     w1t: Vec<f32>,
     /// `w2` transposed, `[hidden, tiers]`.
     w2t: Vec<f32>,
-    /// How this CPU sums embedding rows.
-    row_sum: RowSum,
 }
 
 /// Transpose a row-major `[rows, cols]` matrix.
@@ -54,7 +52,6 @@ impl Model {
             unigram_rows,
             w1t,
             w2t,
-            row_sum: RowSum::detect(),
         }
     }
 
@@ -100,18 +97,14 @@ impl Model {
         // Each h[j] sums w1[j][i] · x[i] in order of i, from the same start as `sum`:
         // the same bits as a dot product per row, with the rows side by side.
         h.iter_mut().for_each(|a| *a = sum_start());
-        for (col, &xi) in self.w1t.chunks_exact(hidden.max(1)).zip(x.iter()) {
-            h.iter_mut().zip(col).for_each(|(a, w)| *a += w * xi);
-        }
+        axpys(h, &self.w1t, x);
         h.iter_mut()
             .zip(&self.weights.b1)
             .for_each(|(a, b)| *a = (*a + b).max(0.0));
         let tiers = self.tiers.min(out.len());
         let o = &mut out[..tiers];
         o.iter_mut().for_each(|a| *a = sum_start());
-        for (col, &hk) in self.w2t.chunks_exact(self.tiers.max(1)).zip(h.iter()) {
-            o.iter_mut().zip(col).for_each(|(a, w)| *a += w * hk);
-        }
+        axpys(o, &self.w2t, h);
         o.iter_mut()
             .zip(&self.weights.b2)
             .for_each(|(a, b)| *a += b);
@@ -188,7 +181,7 @@ impl Model {
     fn bag<const D: usize>(&self, text: &str, bag: &mut [f32]) -> usize {
         let mut acc = [0f32; D];
         let emb = &self.weights.embedding;
-        let n = self.bag_with(text, |rows| self.row_sum.add(&mut acc, emb, rows));
+        let n = self.bag_with(text, |rows| add_rows(&mut acc, emb, rows));
         bag.copy_from_slice(&acc);
         n
     }

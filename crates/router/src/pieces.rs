@@ -19,6 +19,21 @@ pub(crate) fn matchable(piece: &[u8]) -> bool {
             .all(|&b| b.is_ascii() && CLASS[b as usize] == WORD && !b.is_ascii_uppercase())
 }
 
+/// The bytes of a key of each length as masks of its two words.
+const KEEP: [(u64, u64); Key::MAX_LEN + 1] = {
+    let mut t = [(0u64, 0u64); Key::MAX_LEN + 1];
+    let mut n = 1;
+    while n <= Key::MAX_LEN {
+        t[n] = if n <= 8 {
+            (u64::MAX >> (64 - 8 * n), 0)
+        } else {
+            (u64::MAX, u64::MAX >> (128 - 8 * n))
+        };
+        n += 1;
+    }
+    t
+};
+
 /// A word of at most [`Key::MAX_LEN`] bytes, lower-cased, as two little-endian `u64`s and its
 /// length (the length tells `"ab\0"` from `"ab"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,12 +62,16 @@ impl Key {
     /// ([`crate::ascii::lower_block`], `k` < 64).
     #[inline(always)]
     pub(crate) fn of_lower(block: &[u8; 80], k: usize, len: usize) -> Key {
-        let word = |h: usize| u64::from_le_bytes(block[k + h..k + h + 8].try_into().expect("8"));
-        // The low `n` bytes (n ≤ 8).
-        let keep = |n: usize| ((1u128 << (8 * n)) - 1) as u64;
+        // `k & 63` and `len & 15`/`len > 15` tell the compiler the reads stay in the block.
+        let (k, len) = (k & 63, len.min(Key::MAX_LEN));
+        let at = |h: usize| {
+            let w: &[u8; 8] = block[k + h..][..8].try_into().expect("8 bytes");
+            u64::from_le_bytes(*w)
+        };
+        let (lo, hi) = KEEP[len];
         Key {
-            lo: word(0) & keep(len.min(8)),
-            hi: word(8) & keep(len.saturating_sub(8)),
+            lo: at(0) & lo,
+            hi: at(8) & hi,
             len: len as u64,
         }
     }

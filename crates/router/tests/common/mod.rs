@@ -33,6 +33,10 @@ pub fn edge_cases() -> Vec<String> {
         v.push("x".repeat(n));
         v.push(format!("start {} end", "ab".repeat(n / 2)));
     }
+    // Every word of the bench text at every offset of a 64-byte block.
+    for pad in 0..64 {
+        v.push(format!("{}{}", ";".repeat(pad), &bench[..300]));
+    }
     for chars in [1, 7, 8, 9, 15, 16, 17, 200, 500, 2000, 8000] {
         v.push(bench.chars().cycle().take(chars).collect());
     }

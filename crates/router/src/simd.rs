@@ -1,0 +1,98 @@
+//! Wider builds of the hot loops. [`multiversion!`] compiles one loop twice: for the target's
+//! baseline (SSE2 on x86-64) and, on x86-64, for AVX2, and picks the AVX2 build at run time when
+//! the CPU has it (`is_x86_feature_detected!` caches its answer: a load and a test per call).
+//! The loops work lane by lane in a fixed order, so both builds give the same bits.
+
+/// `pub(crate) fn NAME(args) -> R` calling the `#[inline(always)]` function `BODY` with the
+/// same arguments, through its AVX2 build when the CPU has AVX2.
+macro_rules! multiversion {
+    ($(#[$m:meta])* fn $name:ident $(<const $c:ident: usize>)? ($($a:ident: $t:ty),*) $(-> $r:ty)? = $body:ident) => {
+        $(#[$m])*
+        pub(crate) fn $name $(<const $c: usize>)? ($($a: $t),*) $(-> $r)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2 $(<const $c: usize>)? ($($a: $t),*) $(-> $r)? {
+                    $body($($a),*)
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, the only feature this build assumes.
+                    return unsafe { avx2 $(::<$c>)? ($($a),*) };
+                }
+            }
+            $body($($a),*)
+        }
+    };
+}
+pub(crate) use multiversion;
+
+#[inline(always)]
+fn add_rows_body<const D: usize>(acc: &mut [f32; D], emb: &[f32], rows: &[u32]) {
+    let mut a = *acc;
+    for &r in rows {
+        let row: &[f32; D] = emb[r as usize * D..][..D].try_into().expect("a row");
+        for k in 0..D {
+            a[k] += row[k];
+        }
+    }
+    *acc = a;
+}
+
+multiversion! {
+    /// Add the embedding rows `rows` (`D` floats each, of `emb`) to `acc`, in order.
+    fn add_rows<const D: usize>(acc: &mut [f32; D], emb: &[f32], rows: &[u32]) = add_rows_body
+}
+
+#[inline(always)]
+fn axpys_body(out: &mut [f32], cols: &[f32], x: &[f32]) {
+    let n = out.len().max(1);
+    for (col, &xi) in cols.chunks_exact(n).zip(x) {
+        out.iter_mut().zip(col).for_each(|(a, w)| *a += w * xi);
+    }
+}
+
+multiversion! {
+    /// `out += Σ_i x[i] · cols[i]`, in order of `i` (`cols`: `x.len()` columns of
+    /// `out.len()` floats): a layer's sums with its weight matrix transposed.
+    fn axpys(out: &mut [f32], cols: &[f32], x: &[f32]) = axpys_body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_build_gives_the_same_bits() {
+        let emb: Vec<f32> = (0..64 * 32)
+            .map(|i| ((i * 7919) % 1000) as f32 * 1e-3 - 0.5)
+            .collect();
+        let rows: Vec<u32> = (0..500).map(|i| (i * 37 % 64) as u32).collect();
+        let mut got = [0f32; 32];
+        add_rows(&mut got, &emb, &rows);
+        // The plain loop, one row at a time, lane by lane.
+        let mut plain = [0f32; 32];
+        for &r in &rows {
+            for k in 0..32 {
+                plain[k] += emb[r as usize * 32 + k];
+            }
+        }
+        assert_eq!(got.map(f32::to_bits), plain.map(f32::to_bits));
+        let mut base = [0f32; 32];
+        add_rows_body(&mut base, &emb, &rows);
+        assert_eq!(got.map(f32::to_bits), base.map(f32::to_bits));
+
+        let (x, cols) = (&emb[..40], &emb[100..100 + 40 * 24]);
+        let mut got = vec![0.25f32; 24];
+        axpys(&mut got, cols, x);
+        let mut plain = [0.25f32; 24];
+        for (i, &xi) in x.iter().enumerate() {
+            for (j, a) in plain.iter_mut().enumerate() {
+                *a += cols[i * 24 + j] * xi;
+            }
+        }
+        assert_eq!(
+            got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            plain.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}
