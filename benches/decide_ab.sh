@@ -5,7 +5,8 @@
 # Shared machines are noisy; alternating rounds keeps the comparison fair.
 # Usage: benches/decide_ab.sh REV [ROUNDS] [FILTER]
 #   FILTER: criterion filter, default 'decide/(decide|decide_varied)/(200|500|2000|8000)$'
-#   TIERWISE_BENCH_MODEL=dir benches another model than models/demo (both builds read it).
+#   TIERWISE_BENCH_MODEL=dir benches another model than models/demo (both builds read it);
+#   BENCH_CORE=n runs on core n (default: the last).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REV=${1:?usage: benches/decide_ab.sh REV [ROUNDS] [FILTER]}
@@ -38,7 +39,7 @@ for side in old new; do # each binary names the tree it was built from
         { echo "decide-$side was not built from $dir" >&2; exit 1; }
 done
 export TIERWISE_BENCH_MODEL=${TIERWISE_BENCH_MODEL:-$PWD/models/demo}
-core=$(($(nproc) - 1))
+core=${BENCH_CORE:-$(($(nproc) - 1))} # BENCH_CORE=n picks the core
 for r in $(seq "$ROUNDS"); do
     for side in old new; do
         bin=$old

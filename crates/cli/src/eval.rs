@@ -10,7 +10,7 @@ use tierwise_eval::{
     decisions, evaluate, leakage, report, BootstrapOptions, Context, EvalTable, Fingerprints,
     Predictions, Report,
 };
-use tierwise_router::{Prompt, Router};
+use tierwise_router::{Decision, Prompt, Router};
 
 /// Arguments of `tierwise eval`.
 #[derive(clap::Args)]
@@ -187,9 +187,10 @@ fn run_router(router: &Router, rows: &[tierwise_core::LogRow], table: &EvalTable
         cost: Vec::with_capacity(table.len() * table.n_tiers()),
         chosen: Vec::with_capacity(table.len()),
     };
+    let mut d = Decision::default();
     for id in &table.ids {
         let prompt = Prompt::from_row(&rows[first[id]]);
-        let d = router.decide(&prompt);
+        router.decide_into(&prompt, &mut d);
         preds.p.extend(&d.p);
         preds.cost.extend(&d.expected_cost_usd);
         preds.chosen.push(d.tier_index);

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Context, Result};
 use serde_json::{json, Map, Value};
 use tierwise_core::read::parse_line;
 use tierwise_core::{text, Message};
-use tierwise_router::{Prompt, Router, Target};
+use tierwise_router::{Decision, Prompt, Router, Target};
 
 /// Arguments of `tierwise route`.
 #[derive(clap::Args)]
@@ -77,13 +77,14 @@ pub fn run(a: Args) -> Result<()> {
     };
     let names: Vec<String> = router.tiers().iter().map(|t| t.name.clone()).collect();
     let mut n = 0usize;
+    let mut d = Decision::default();
     for (i, line) in BufReader::new(input).lines().enumerate() {
         let line = line.with_context(|| format!("{file}:{}", i + 1))?;
         if line.trim().is_empty() {
             continue;
         }
         let (id, prompt) = prompt_of(&file, i + 1, &line)?;
-        let d = router.decide(&prompt);
+        router.decide_into(&prompt, &mut d);
         let p: Map<String, Value> = names
             .iter()
             .zip(&d.p)

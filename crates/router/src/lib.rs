@@ -38,7 +38,7 @@ pub struct Prediction {
 }
 
 /// A routing decision.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decision {
     /// The chosen tier's name.
     pub tier: String,
@@ -110,23 +110,26 @@ impl Router {
 
     /// Calibrated probabilities and expected costs, without the policy.
     pub fn predict(&self, prompt: &Prompt) -> Prediction {
+        let mut pred = Prediction {
+            p: Vec::new(),
+            expected_cost_usd: Vec::new(),
+        };
+        self.predict_into(prompt, &mut pred.p, &mut pred.expected_cost_usd);
+        pred
+    }
+
+    /// [`Router::predict`] into `p` and `cost` (resized to the tier count).
+    fn predict_into(&self, prompt: &Prompt, p: &mut Vec<f32>, cost: &mut Vec<f64>) {
         let t = self.meta.tiers.len();
-        let mut p = vec![0f32; t];
-        self.model.logits(&prompt.view(), &mut p);
+        p.clear();
+        p.resize(t, 0.0);
+        self.model.logits(&prompt.view(), p);
         for (x, c) in p.iter_mut().zip(&self.meta.calibration) {
             *x = c.apply(*x);
         }
         let tokens = tierwise_core::text::estimate_tokens(prompt.text_str()) as f64;
-        let expected_cost_usd = self
-            .meta
-            .cost_model
-            .iter()
-            .map(|c| c.cost(tokens))
-            .collect();
-        Prediction {
-            p,
-            expected_cost_usd,
-        }
+        cost.clear();
+        cost.extend(self.meta.cost_model.iter().map(|c| c.cost(tokens)));
     }
 
     /// The policy's choice for a prediction at `lambda`.
@@ -141,22 +144,30 @@ impl Router {
 
     /// Decide a tier for one prompt.
     pub fn decide(&self, prompt: &Prompt) -> Decision {
-        let pred = self.predict(prompt);
-        let i = self.choose(&pred, self.lambda);
-        let difficulty = pred
+        let mut d = Decision::default();
+        self.decide_into(prompt, &mut d);
+        d
+    }
+
+    /// [`Router::decide`] into `out`, reusing its buffers: once they have grown to the tier
+    /// count and the longest tier and model names, a decision allocates nothing.
+    pub fn decide_into(&self, prompt: &Prompt, out: &mut Decision) {
+        self.predict_into(prompt, &mut out.p, &mut out.expected_cost_usd);
+        let i = policy::choose(
+            &out.p,
+            &out.expected_cost_usd,
+            self.lambda,
+            self.meta.cost_scale,
+        );
+        let tier = &self.meta.tiers[i];
+        out.tier.clone_from(&tier.name);
+        out.model.clone_from(&tier.model);
+        out.tier_index = i;
+        out.difficulty = out
             .p
             .iter()
             .position(|&x| x >= 0.5)
-            .unwrap_or(pred.p.len() - 1);
-        let tier = &self.meta.tiers[i];
-        Decision {
-            tier: tier.name.clone(),
-            tier_index: i,
-            model: tier.model.clone(),
-            p: pred.p,
-            expected_cost_usd: pred.expected_cost_usd,
-            difficulty,
-        }
+            .unwrap_or(out.p.len().saturating_sub(1));
     }
 
     /// Decide a tier for each prompt.

@@ -64,14 +64,12 @@ impl Key {
     pub(crate) fn of_lower(block: &[u8; 80], k: usize, len: usize) -> Key {
         // `k & 63` and `len & 15`/`len > 15` tell the compiler the reads stay in the block.
         let (k, len) = (k & 63, len.min(Key::MAX_LEN));
-        let at = |h: usize| {
-            let w: &[u8; 8] = block[k + h..][..8].try_into().expect("8 bytes");
-            u64::from_le_bytes(*w)
-        };
+        let (lo_bytes, hi_bytes) = block[k..k + 16].split_at(8);
+        let at = |h: &[u8]| u64::from_le_bytes(h.try_into().expect("8 bytes"));
         let (lo, hi) = KEEP[len];
         Key {
-            lo: at(0) & lo,
-            hi: at(8) & hi,
+            lo: at(lo_bytes) & lo,
+            hi: at(hi_bytes) & hi,
             len: len as u64,
         }
     }

@@ -140,7 +140,6 @@ impl FastWordPiece {
     pub(crate) fn encode(&self, text: &str, mut emit: impl FnMut(u32)) {
         debug_assert!(text.is_ascii());
         let b = text.as_bytes();
-        let mut pieces = Vec::new();
         let mut i = 0;
         while i < b.len() {
             // White space past the end of the text.
@@ -167,13 +166,13 @@ impl FastWordPiece {
                     };
                     match whole {
                         Some(id) => emit(id),
-                        None => self.pieces(b, i + k, i + k + run, &mut pieces, &mut emit),
+                        None => self.pieces(b, i + k, i + k + run, &mut emit),
                     }
                     todo &= u64::MAX << (k + run);
                 } else {
                     // The word goes on into the next bytes: the next block starts after it.
                     let j = word_end(b, i + k);
-                    self.word(b, i + k, j, &mut pieces, &mut emit);
+                    self.word(b, i + k, j, &mut emit);
                     next = j;
                     break;
                 }
@@ -190,7 +189,6 @@ impl FastWordPiece {
         b: &[u8],
         i: usize,
         j: usize,
-        pieces: &mut Vec<u32>,
         emit: &mut impl FnMut(u32),
     ) {
         let len = j - i;
@@ -199,7 +197,7 @@ impl FastWordPiece {
                 return emit(id);
             }
         }
-        self.pieces(b, i, j, pieces, emit)
+        self.pieces(b, i, j, emit)
     }
 
     /// Emit the ids of the word `b[i..j]` by greedy longest match; all or nothing, as in
@@ -210,7 +208,6 @@ impl FastWordPiece {
         b: &[u8],
         i: usize,
         j: usize,
-        pieces: &mut Vec<u32>,
         emit: &mut impl FnMut(u32),
     ) {
         let len = j - i;
@@ -229,27 +226,38 @@ impl FastWordPiece {
             emit(first);
             return w[n..].iter().for_each(|&c| emit(self.trie.cont_leaf(c)));
         }
-        pieces.clear();
-        pieces.push(first);
-        let mut start = n;
-        while start < len {
+        // All or nothing without a buffer: walk once to see that every step matches, then
+        // again to emit.
+        if self.continue_greedy(w, n, |_| {}) {
+            emit(first);
+            self.continue_greedy(w, n, emit);
+        } else {
+            emit(self.unk)
+        }
+    }
+
+    /// The greedy continuation pieces of `w` from byte `start` on, to `f`; false (after
+    /// some calls) where no piece matches.
+    #[inline(always)]
+    fn continue_greedy(&self, w: &[u8], mut start: usize, mut f: impl FnMut(u32)) -> bool {
+        while start < w.len() {
             // Most continuations are one byte with no longer piece: a table lookup.
             if start > 0 {
                 let id = self.trie.cont_leaf(w[start]);
                 if id != NONE {
-                    pieces.push(id);
+                    f(id);
                     start += 1;
                     continue;
                 }
             }
             match self.trie.longest(w, start, start > 0) {
                 Some((n, id)) => {
-                    pieces.push(id);
+                    f(id);
                     start += n;
                 }
-                None => return emit(self.unk),
+                None => return false,
             }
         }
-        pieces.iter().for_each(|&id| emit(id));
+        true
     }
 }
