@@ -184,13 +184,7 @@ impl FastWordPiece {
     /// Emit the ids of the word `b[i..j]`: a single lookup when it is a whole initial piece,
     /// else [`Self::pieces`].
     #[inline]
-    fn word(
-        &self,
-        b: &[u8],
-        i: usize,
-        j: usize,
-        emit: &mut impl FnMut(u32),
-    ) {
+    fn word(&self, b: &[u8], i: usize, j: usize, emit: &mut impl FnMut(u32)) {
         let len = j - i;
         if len <= self.key_max {
             if let Some(id) = self.words.get(&Key::of(b, i, len)) {
@@ -203,13 +197,7 @@ impl FastWordPiece {
     /// Emit the ids of the word `b[i..j]` by greedy longest match; all or nothing, as in
     /// `tokenizers` (unknown when longer than the longest word it splits).
     #[inline(never)]
-    fn pieces(
-        &self,
-        b: &[u8],
-        i: usize,
-        j: usize,
-        emit: &mut impl FnMut(u32),
-    ) {
+    fn pieces(&self, b: &[u8], i: usize, j: usize, emit: &mut impl FnMut(u32)) {
         let len = j - i;
         if len > self.max_chars {
             return emit(self.unk);

@@ -37,6 +37,16 @@ pub fn edge_cases() -> Vec<String> {
     for pad in 0..64 {
         v.push(format!("{}{}", ";".repeat(pad), &bench[..300]));
     }
+    // Words that end exactly at, just before and just after a block's end.
+    for pad in [0, 1, 62, 63] {
+        for len in [15, 16, 17, 62, 63, 64, 65, 127, 128, 129] {
+            v.push(format!(
+                "{};{} x.",
+                ";".repeat(pad),
+                "ab".repeat(len).split_at(len).0
+            ));
+        }
+    }
     for chars in [1, 7, 8, 9, 15, 16, 17, 200, 500, 2000, 8000] {
         v.push(bench.chars().cycle().take(chars).collect());
     }
