@@ -62,7 +62,8 @@ impl Key {
     /// ([`crate::ascii::lower_block`], `k` < 64).
     #[inline(always)]
     pub(crate) fn of_lower(block: &[u8; 80], k: usize, len: usize) -> Key {
-        // `k & 63` and `len & 15`/`len > 15` tell the compiler the reads stay in the block.
+        // `k & 63` shows the compiler that the 16 bytes read stay in the block; callers pass
+        // `len` ≤ a key's length already.
         let (k, len) = (k & 63, len.min(Key::MAX_LEN));
         let (lo_bytes, hi_bytes) = block[k..k + 16].split_at(8);
         let at = |h: &[u8]| u64::from_le_bytes(h.try_into().expect("8 bytes"));
