@@ -1,4 +1,5 @@
-//! `Router::decide` throughput by prompt length (single thread), and the share of it spent in
+//! `Router::decide` throughput by prompt length (single thread; `decide_into` reuses one
+//! `Decision`, no allocation), and the share of it spent in
 //! tokenisation: the ASCII fast path vs `tokenizers`' encode on the same text.
 //! `decide_varied` routes 64 different prompts in turn (windows of the demo's held-out log text),
 //! so the tables see the spread of a real stream rather than one text kept hot in cache.
@@ -6,7 +7,7 @@
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use tierwise_router::{Prompt, Router};
+use tierwise_router::{Decision, Prompt, Router};
 
 #[path = "bench_text.rs"]
 mod bench_text;
@@ -29,6 +30,13 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(1));
         g.bench_with_input(BenchmarkId::new("decide", chars), &prompt, |b, p| {
             b.iter(|| router.decide(std::hint::black_box(p)))
+        });
+        let mut out = Decision::default();
+        g.bench_with_input(BenchmarkId::new("decide_into", chars), &prompt, |b, p| {
+            b.iter(|| {
+                router.decide_into(std::hint::black_box(p), &mut out);
+                out.tier_index
+            })
         });
         let t = text(chars);
         let f = router.model().featuriser();
