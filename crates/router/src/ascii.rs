@@ -82,13 +82,13 @@ pub(crate) fn has_control(b: &[u8]) -> bool {
     }
 }
 
-/// Bytes `i..i + 64` of `b`, padded with `pad` past its end.
+/// Bytes `i..i + N` of `b`, padded with `pad` past its end.
 #[inline(always)]
-pub(crate) fn block64(b: &[u8], i: usize, pad: u8) -> [u8; 64] {
-    match b.get(i..i + 64) {
-        Some(s) => s.try_into().expect("64 bytes"),
+pub(crate) fn block<const N: usize>(b: &[u8], i: usize, pad: u8) -> [u8; N] {
+    match b.get(i..i + N) {
+        Some(s) => s.try_into().expect("N bytes"),
         None => {
-            let mut out = [pad; 64];
+            let mut out = [pad; N];
             let rest = &b[i.min(b.len())..];
             out[..rest.len()].copy_from_slice(rest);
             out
@@ -172,15 +172,7 @@ pub(crate) fn is_ws(c: u8) -> bool {
 /// the 64-byte block at `i` (a key is at most 16 bytes).
 #[inline(always)]
 pub(crate) fn lower_block(b: &[u8], i: usize) -> [u8; 80] {
-    let mut out = match b.get(i..i + 80) {
-        Some(s) => <[u8; 80]>::try_from(s).expect("80 bytes"),
-        None => {
-            let mut out = [0u8; 80];
-            let rest = &b[i.min(b.len())..];
-            out[..rest.len()].copy_from_slice(rest);
-            out
-        }
-    };
+    let mut out = block::<80>(b, i, 0);
     for c in out.iter_mut() {
         *c |= ((c.wrapping_sub(b'A') < 26) as u8) << 5;
     }

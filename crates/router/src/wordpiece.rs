@@ -14,7 +14,7 @@ use tokenizers::normalizers::NormalizerWrapper;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::Tokenizer;
 
-use crate::ascii::{block64, classes64, has_control, lower_block, word_end, Classes, CLASS, PUNCT};
+use crate::ascii::{block, classes64, has_control, lower_block, word_end, Classes, CLASS, PUNCT};
 use crate::pieces::{matchable, Key, Trie, TrieBuilder, WordTable, NONE};
 
 /// Greedy longest-match-first WordPiece over an ASCII vocabulary.
@@ -143,7 +143,7 @@ impl FastWordPiece {
         let mut i = 0;
         while i < b.len() {
             // White space past the end of the text.
-            let block = block64(b, i, b' ');
+            let block = block::<64>(b, i, b' ');
             let Classes { word, punct } = classes64(&block);
             let lower = lower_block(b, i);
             let mut todo = word | punct;
@@ -158,21 +158,15 @@ impl FastWordPiece {
                 // Word bytes from `k` on (64 - k when the word reaches the block's end).
                 let run = (!word >> k).trailing_zeros() as usize;
                 if k + run < 64 {
-                    // Most words are whole vocabulary entries: one probe, keyed from the
-                    // lower-cased block.
-                    let whole = match run <= self.key_max {
-                        true => self.words.get(&Key::of_lower(&lower, k, run)),
-                        false => None,
-                    };
-                    match whole {
-                        Some(id) => emit(id),
-                        None => self.pieces(b, i + k, i + k + run, &mut emit),
-                    }
+                    // Keyed from the lower-cased block.
+                    let key = (run <= self.key_max).then(|| Key::of_lower(&lower, k, run));
+                    self.word(key, b, i + k, i + k + run, &mut emit);
                     todo &= u64::MAX << (k + run);
                 } else {
                     // The word goes on into the next bytes: the next block starts after it.
-                    let j = word_end(b, i + k);
-                    self.word(b, i + k, j, &mut emit);
+                    let (start, j) = (i + k, word_end(b, i + k));
+                    let key = (j - start <= self.key_max).then(|| Key::of(b, start, j - start));
+                    self.word(key, b, start, j, &mut emit);
                     next = j;
                     break;
                 }
@@ -181,17 +175,15 @@ impl FastWordPiece {
         }
     }
 
-    /// Emit the ids of the word `b[i..j]`: a single lookup when it is a whole initial piece,
-    /// else [`Self::pieces`].
-    #[inline]
-    fn word(&self, b: &[u8], i: usize, j: usize, emit: &mut impl FnMut(u32)) {
-        let len = j - i;
-        if len <= self.key_max {
-            if let Some(id) = self.words.get(&Key::of(b, i, len)) {
-                return emit(id);
-            }
+    /// Emit the ids of the word `b[i..j]`: a single lookup of its `key` (`None`: longer than
+    /// a whole word looked up) when it is a whole initial piece (most words), else
+    /// [`Self::pieces`].
+    #[inline(always)]
+    fn word(&self, key: Option<Key>, b: &[u8], i: usize, j: usize, emit: &mut impl FnMut(u32)) {
+        match key.and_then(|k| self.words.get(&k)) {
+            Some(id) => emit(id),
+            None => self.pieces(b, i, j, emit),
         }
-        self.pieces(b, i, j, emit)
     }
 
     /// Emit the ids of the word `b[i..j]` by greedy longest match; all or nothing, as in
