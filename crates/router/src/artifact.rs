@@ -10,8 +10,11 @@ use crate::error::{Error, Result};
 use crate::features::FeaturiserConfig;
 use crate::policy::{Platt, TierCost};
 
-/// Version of the artifact format this crate reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the artifact format this crate writes. Version 2 added
+/// `featuriser.dense_range`, which older readers would ignore, so they refuse it.
+pub const FORMAT_VERSION: u32 = 2;
+/// Versions this crate reads: version 1 is version 2 without `featuriser.dense_range`.
+pub const READS_VERSIONS: [u32; 2] = [1, 2];
 /// File names inside a model folder.
 pub const META_FILE: &str = "router.json";
 /// Weights file.
@@ -282,13 +285,13 @@ pub fn read_meta(dir: &Path) -> Result<ArtifactMeta> {
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::artifact(&path, format!("not valid JSON: {e}")))?;
     match value.get("format_version").and_then(|v| v.as_u64()) {
-        Some(v) if v == FORMAT_VERSION as u64 => {}
+        Some(v) if READS_VERSIONS.iter().any(|&r| r as u64 == v) => {}
         Some(v) => {
             return Err(Error::artifact(
                 &path,
                 format!(
-                    "format_version {v} is not supported (this tierwise reads version \
-                     {FORMAT_VERSION}); retrain the router with this version"
+                    "format_version {v} is not supported (this tierwise reads versions \
+                     {READS_VERSIONS:?}); retrain the router with this version"
                 ),
             ))
         }
@@ -313,6 +316,28 @@ pub fn read_meta(dir: &Path) -> Result<ArtifactMeta> {
     }
     if meta.featuriser.buckets == 0 {
         return Err(Error::artifact(&path, "`featuriser.buckets` must be ≥ 1"));
+    }
+    let (ranges, dense) = (&meta.featuriser.dense_range, meta.featuriser.dense_len());
+    if !ranges.is_empty() && ranges.len() != dense {
+        return Err(Error::artifact(
+            &path,
+            format!(
+                "`featuriser.dense_range` has {} entries for {dense} dense features",
+                ranges.len()
+            ),
+        ));
+    }
+    if let Some(k) = ranges
+        .iter()
+        .position(|&[lo, hi]| !(lo.is_finite() && hi.is_finite() && lo <= hi))
+    {
+        return Err(Error::artifact(
+            &path,
+            format!(
+                "`featuriser.dense_range[{k}]` is {:?}: need finite min ≤ max",
+                ranges[k]
+            ),
+        ));
     }
     Ok(meta)
 }

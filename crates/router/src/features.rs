@@ -33,6 +33,11 @@ pub struct FeaturiserConfig {
     pub feature_slots: u32,
     /// Dense text feature names (see [`TEXT_FEATURE_NAMES`]).
     pub text_features: Vec<String>,
+    /// Per dense feature, the `[min, max]` seen in training; serving clamps each feature to it,
+    /// so a prompt beyond anything trained on (longer, more digits) is read as the edge of the
+    /// training range instead of extrapolating. Empty: no clamping.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dense_range: Vec<[f32; 2]>,
 }
 
 impl FeaturiserConfig {
@@ -43,6 +48,7 @@ impl FeaturiserConfig {
             bigrams: true,
             feature_slots: 16,
             text_features: TEXT_FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
+            dense_range: Vec::new(),
         }
     }
 
@@ -196,7 +202,8 @@ impl Featuriser {
         count
     }
 
-    /// Fill `out` (length [`FeaturiserConfig::dense_len`]) with the dense features.
+    /// Fill `out` (length [`FeaturiserConfig::dense_len`]) with the dense features, clamped to
+    /// [`FeaturiserConfig::dense_range`].
     pub fn dense(&self, p: &PromptView, out: &mut [f32]) {
         out.iter_mut().for_each(|x| *x = 0.0);
         let TextCounts {
@@ -226,6 +233,9 @@ impl Featuriser {
         if let (Some(tag), slots @ 1..) = (p.feature, self.config.feature_slots) {
             let slot = tierwise_core::text::fnv1a64(tag.as_bytes()) % slots as u64;
             out[TEXT_FEATURES + slot as usize] = 1.0;
+        }
+        for (x, &[lo, hi]) in out.iter_mut().zip(&self.config.dense_range) {
+            *x = x.clamp(lo, hi);
         }
     }
 }

@@ -61,8 +61,17 @@ fn ref_buckets(f: &Featuriser, text: &str) -> Vec<u32> {
     out
 }
 
-/// The original dense features.
+/// The original dense features, clamped to the model's training ranges.
 fn ref_dense(f: &Featuriser, p: &PromptView) -> Vec<f32> {
+    let mut out = ref_dense_raw(f, p);
+    for (x, r) in out.iter_mut().zip(&f.config().dense_range) {
+        *x = x.max(r[0]).min(r[1]);
+    }
+    out
+}
+
+/// The original dense features.
+fn ref_dense_raw(f: &Featuriser, p: &PromptView) -> Vec<f32> {
     let mut out = vec![0f32; f.config().dense_len()];
     let (mut chars, mut digits, mut upper, mut lines, mut non_ascii, mut words) =
         (0usize, 0usize, 0usize, 1usize, 0usize, 0usize);
@@ -166,6 +175,13 @@ fn fast_paths_match_the_reference_on_the_demo_model() {
     let f = r.model().featuriser();
     let (dim, hidden) = (r.meta().network.dim, r.meta().network.hidden);
     assert!(f.has_fast_path());
+    let dense_len = f.config().dense_len();
+    assert_eq!(
+        f.config().dense_range.len(),
+        dense_len,
+        "the demo model clamps"
+    );
+    let mut clamped = 0;
     for prompt in corpus() {
         let view = prompt.view();
         let text = view.text;
@@ -183,6 +199,7 @@ fn fast_paths_match_the_reference_on_the_demo_model() {
             bits(&ref_dense(f, &view)),
             "dense of {text:?}"
         );
+        clamped += (bits(&dense) != bits(&ref_dense_raw(f, &view))) as usize;
         let mut logits = vec![0f32; r.model().n_tiers()];
         r.model().logits(&view, &mut logits);
         assert_eq!(
@@ -194,6 +211,7 @@ fn fast_paths_match_the_reference_on_the_demo_model() {
         assert_eq!(bits(&d.p), bits(&want.p), "p of {text:?}");
         assert_eq!(d, want, "decision of {text:?}");
     }
+    assert!(clamped > 100, "only {clamped} prompts clamped");
 }
 
 /// The bag's other paths: a bucket count that is not a power of two (a `%`, no mask), and no

@@ -230,6 +230,12 @@ fn main() {
             if let Some(v) = env("TW_RANK") {
                 opts.net.head_rank = v as usize;
             }
+            if let Some(v) = env("TW_SKIP") {
+                opts.net.dense_skip = v != 0.0;
+            }
+            if let Some(v) = env("TW_FLOOR") {
+                opts.net.dense_floor = v;
+            }
             if let Some(v) = env("TW_VAL") {
                 opts.val_split = v;
             }

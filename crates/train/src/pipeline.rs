@@ -98,6 +98,8 @@ impl Default for TrainOptions {
                 seed: 7,
                 head_rank: 2,
                 min_count: 2,
+                dense_skip: true,
+                dense_floor: 0.1,
             },
             progress: false,
         }
@@ -258,10 +260,13 @@ pub fn train(
         format_version: artifact::FORMAT_VERSION,
         tierwise_version: env!("CARGO_PKG_VERSION").to_string(),
         tiers: config.tiers.clone(),
-        featuriser: fconfig,
+        featuriser: FeaturiserConfig {
+            dense_range: fitted.dense_range.clone(),
+            ..fconfig
+        },
         network: NetworkShape {
             dim: net_cfg.dim,
-            hidden: net_cfg.hidden,
+            hidden: fitted.hidden,
             embedding_rows: fitted.rows.len(),
         },
         calibration: vec![Platt::IDENTITY; nt],
@@ -413,6 +418,8 @@ mod tests {
     #[test]
     fn export_puts_the_most_used_rows_first_and_keeps_each_bucket_its_row() {
         let fitted = net::Trained {
+            hidden: 0,
+            dense_range: vec![],
             rows: vec![3, 5, 9, 12],
             row_prompts: vec![2, 7, 2, 9],
             embedding: vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5],

@@ -79,11 +79,15 @@ fn learns_synthetic_difficulty_and_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     trained.write(dir.path()).unwrap();
     let router = Router::load(dir.path()).unwrap();
+    // Unseen prompts, each word in a position its list fills in training (a hard prompt's first
+    // word is one of the odd-indexed ones), and of about the same length: the short hard
+    // prompts in training have long words, so a short one with unseen bigrams would be
+    // ambiguous.
     let easy = router.decide(&Prompt::text(
         "Question 9999: please explain the weather and the lunch.",
     ));
     let hard = router.decide(&Prompt::text(
-        "Question 9998: please explain the lemma and the proof.",
+        "Question 9998: please explain the topology and the lemma.",
     ));
     assert_eq!(easy.p.len(), 3);
     let m = router.meta();
@@ -95,7 +99,7 @@ fn learns_synthetic_difficulty_and_round_trips() {
         m.training
     );
     assert_eq!(easy.difficulty, 0);
-    assert!(hard.difficulty >= 1);
+    assert!(hard.difficulty >= 1, "{hard:?}");
     assert!(hard.tier_index >= easy.tier_index, "{easy:?} {hard:?}");
     // Loaded and in-memory routers agree exactly.
     let q = Prompt::text("Question 5: please explain the topology and the proof.");
@@ -117,11 +121,14 @@ fn low_rank_head_is_exported_as_a_full_matrix_of_that_rank() {
     o.epochs = 5;
     let trained = train(&table, &config, rows.len(), vec![], &o).unwrap();
     let (w2, h) = (&trained.weights.w2, o.net.hidden);
-    assert_eq!(w2.len(), 3 * h);
+    // The MLP's units, then the linear path's two units per tier.
+    let width = trained.router.meta().network.hidden;
+    assert_eq!(width, h + 2 * 3);
+    assert_eq!(w2.len(), 3 * width);
     // Rank 1: every tier's row is a multiple of the first (|cos| = 1), and training moved them.
     let dot = |i: usize, j: usize| -> f64 {
         (0..h)
-            .map(|k| w2[i * h + k] as f64 * w2[j * h + k] as f64)
+            .map(|k| w2[i * width + k] as f64 * w2[j * width + k] as f64)
             .sum()
     };
     for t in 1..3 {
@@ -226,7 +233,7 @@ fn corrupt_artifacts_are_refused() {
     let meta = std::fs::read_to_string(&j).unwrap();
     std::fs::write(
         &j,
-        meta.replace("\"format_version\": 1", "\"format_version\": 99"),
+        meta.replace("\"format_version\": 2", "\"format_version\": 99"),
     )
     .unwrap();
     let e = Router::load(dir.path()).unwrap_err().to_string();
@@ -240,6 +247,40 @@ fn corrupt_artifacts_are_refused() {
     std::fs::write(&j, v.to_string()).unwrap();
     let e = Router::load(dir.path()).unwrap_err().to_string();
     assert!(e.contains("tensor `w1`") && e.contains("expects"), "{e}");
+    // Training writes the dense features' ranges; one of the wrong length or upside down is
+    // refused.
+    let v: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    let dense = t.router.meta().featuriser.dense_len();
+    assert_eq!(
+        v["featuriser"]["dense_range"].as_array().unwrap().len(),
+        dense
+    );
+    for (range, want) in [
+        (
+            serde_json::json!([[0.0, 1.0]]),
+            format!("has 1 entries for {dense}"),
+        ),
+        (
+            serde_json::json!(vec![[1.0, 0.0]; dense]),
+            "dense_range[0]` is [1.0, 0.0]: need finite min ≤ max".to_string(),
+        ),
+    ] {
+        let mut bad = v.clone();
+        bad["featuriser"]["dense_range"] = range;
+        std::fs::write(&j, bad.to_string()).unwrap();
+        let e = Router::load(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("router.json") && e.contains(&want), "{e}");
+    }
+    // A version-1 router.json (before dense_range) still loads, without clamping.
+    let mut v1 = v.clone();
+    v1["format_version"] = serde_json::json!(1);
+    v1["featuriser"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dense_range");
+    std::fs::write(&j, v1.to_string()).unwrap();
+    let old = Router::load(dir.path()).unwrap();
+    assert!(old.meta().featuriser.dense_range.is_empty());
 }
 
 #[test]
