@@ -6,6 +6,7 @@
 # Usage: benches/decide_ab.sh REV [ROUNDS] [FILTER]
 #   FILTER: criterion filter, default 'decide/(decide|decide_varied)/(200|500|2000|8000)$'
 #   TIERWISE_BENCH_MODEL=dir benches another model than models/demo (both builds read it);
+#   OLD_MODEL=dir gives REV's build its own model (when the artifact format changed since REV);
 #   BENCH_CORE=n runs on core n (default: the last).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,12 +40,13 @@ for side in old new; do # each binary names the tree it was built from
         { echo "decide-$side was not built from $dir" >&2; exit 1; }
 done
 export TIERWISE_BENCH_MODEL=${TIERWISE_BENCH_MODEL:-$PWD/models/demo}
+OLD_MODEL=${OLD_MODEL:-$TIERWISE_BENCH_MODEL}
 core=${BENCH_CORE:-$(($(nproc) - 1))} # BENCH_CORE=n picks the core
 for r in $(seq "$ROUNDS"); do
     for side in old new; do
-        bin=$old
-        [ "$side" = new ] && bin=$new
-        taskset -c "$core" "$bin" --bench --warm-up-time 1 --measurement-time 2 "$FILTER" 2>&1 |
+        bin=$old model=$OLD_MODEL
+        [ "$side" = new ] && bin=$new model=$TIERWISE_BENCH_MODEL
+        TIERWISE_BENCH_MODEL=$model taskset -c "$core" "$bin" --bench --warm-up-time 1 --measurement-time 2 "$FILTER" 2>&1 |
             awk -v side="$side" '
                 /^decide\// { id = $1 }
                 /time:/ && !/%/ {
