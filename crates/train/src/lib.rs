@@ -12,6 +12,7 @@ pub mod calib;
 pub mod cost;
 pub mod curve;
 pub mod data;
+pub mod dense;
 pub mod error;
 pub mod net;
 mod pipeline;
@@ -19,4 +20,4 @@ pub mod sparse_adam;
 pub mod tokenizer;
 
 pub use error::{Error, Result};
-pub use pipeline::{sha256_file, train, Calibration, Epoch, TrainOptions, Trained};
+pub use pipeline::{sha256_file, train, Calibration, Epoch, TrainOptions, Trained, POOLING};

@@ -1,7 +1,7 @@
 //! The network in candle (embedding bag and standardised dense features → ReLU layer → a
 //! low-rank head with one logit per tier, plus a linear path from the dense features to each
-//! logit; exported as one plain MLP on raw features), the masked stable binary cross-entropy, and the training
-//! loop (candle's AdamW for the dense layers, lazy AdamW for the embedding rows a batch uses,
+//! logit; exported as one plain MLP on raw features, see [`crate::dense`]), the masked stable
+//! binary cross-entropy, and the training loop (candle's AdamW for the dense layers, lazy AdamW for the embedding rows a batch uses,
 //! early stopping, seeded).
 use std::collections::HashMap;
 
@@ -14,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use tierwise_router::features::TEXT_FEATURES;
 
 use crate::data::Dataset;
+use crate::dense::{export_layers, DenseScale};
 use crate::error::Result;
 use crate::sparse_adam::SparseAdamW;
 
@@ -53,9 +54,10 @@ pub struct NetConfig {
     /// with its own offset and slope), which keeps noise from flipping the argmax on small sets.
     pub head_rank: usize,
     /// A linear path from the dense features straight to each tier's logit, next to the MLP
-    /// (exported as extra hidden units; see [`export_layers`]).
+    /// (exported as extra hidden units; see [`crate::dense::export_layers`]).
     pub dense_skip: bool,
-    /// Floor on the spread the dense features are standardised by (see [`DenseScale`]).
+    /// Floor on the spread the dense features are standardised by (see
+    /// [`crate::dense::DenseScale`]).
     pub dense_floor: f64,
 }
 
@@ -221,129 +223,6 @@ fn forward(p: &Params, x: &Batch, e: &Tensor) -> Result<Tensor> {
         Some(s) => (out + x.dense.matmul(&s.as_tensor().t()?)?)?,
         None => out,
     })
-}
-
-/// Standardisation of the dense features over the training prompts: the net sees
-/// `(x − mean) / √(var + floor²)`, and [`DenseScale::fold`] moves that map into the first
-/// layer on export, so serving reads the raw features. Without it the length features, which
-/// vary by a few hundredths within one task, barely move the net in the epochs early stopping
-/// allows; the floor keeps a feature that is almost constant (a few non-ASCII prompts) from
-/// being blown up into outliers. A feature that never varied in training (a feature tag no
-/// training prompt had, one turn everywhere) is scaled by 0: the net cannot have learnt what it
-/// does, so serving ignores it instead of reading untrained weights.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DenseScale {
-    /// Per-feature mean.
-    pub mean: Vec<f32>,
-    /// Per-feature `1 / √(var + floor²)`, 0 for a feature constant over the training prompts.
-    pub inv_sd: Vec<f32>,
-    /// Per-feature `[min, max]` over the training prompts: features are clamped to it, in
-    /// training (the validation prompts) as in serving (`FeaturiserConfig::dense_range`).
-    pub range: Vec<[f32; 2]>,
-}
-
-impl DenseScale {
-    /// Mean and spread of each dense feature over `train`; only the first `continuous` are
-    /// standardised. The rest (the feature tag's one-hot slots) keep their 0/1 scale: a slot
-    /// shared by a few tags would otherwise be blown up, and its weights carried at many times
-    /// their size to a tag that hashes there but was never trained on.
-    pub fn fit(data: &Dataset, train: &[usize], continuous: usize, floor: f64) -> DenseScale {
-        let d = data.examples[0].dense.len();
-        let n = train.len().max(1) as f64;
-        let (mut mean, mut sq) = (vec![0f64; d], vec![0f64; d]);
-        let mut range = vec![[f32::INFINITY, f32::NEG_INFINITY]; d];
-        for &i in train {
-            for (k, &x) in data.examples[i].dense.iter().enumerate() {
-                mean[k] += x as f64 / n;
-                sq[k] += (x as f64).powi(2) / n;
-                range[k] = [range[k][0].min(x), range[k][1].max(x)];
-            }
-        }
-        if train.is_empty() {
-            range.fill([0.0, 0.0]);
-        }
-        let inv_sd = mean
-            .iter()
-            .zip(&sq)
-            .enumerate()
-            .map(|(k, (m, s))| {
-                let var = s - m * m;
-                if var <= 1e-12 {
-                    0.0 // never varied in training: nothing to learn its effect from
-                } else if k < continuous {
-                    (1.0 / (var + floor * floor).sqrt()) as f32
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        for m in mean.iter_mut().skip(continuous) {
-            *m = 0.0;
-        }
-        DenseScale {
-            mean: mean.iter().map(|&m| m as f32).collect(),
-            inv_sd,
-            range,
-        }
-    }
-
-    /// The clamped, standardised features of `x`, appended to `out`.
-    fn apply(&self, x: &[f32], out: &mut Vec<f32>) {
-        out.extend(
-            x.iter()
-                .zip(&self.range)
-                .zip(self.mean.iter().zip(&self.inv_sd))
-                .map(|((&x, &[lo, hi]), (&m, &k))| (x.clamp(lo, hi) - m) * k),
-        );
-    }
-
-    /// Rewrite `w: [rows, lead + dense]`, `b: [rows]` (acting on standardised features in the
-    /// last columns) to act on raw ones: those columns times `inv_sd`, the bias minus
-    /// Σₖ column · mean.
-    pub fn fold(&self, w: &mut [f32], b: &mut [f32], lead: usize) {
-        let width = lead + self.mean.len();
-        for (r, b) in b.iter_mut().enumerate() {
-            let row = &mut w[r * width + lead..(r + 1) * width];
-            for (k, w) in row.iter_mut().enumerate() {
-                *w *= self.inv_sd[k];
-                *b -= *w * self.mean[k];
-            }
-        }
-    }
-}
-
-/// The exported dense layers: `w1 [hidden, dim + d]`, `b1`, `w2 [tiers, hidden]`, and `hidden`.
-type Layers = (Vec<f32>, Vec<f32>, Vec<f32>, usize);
-
-/// The trained layers in serving form, for raw dense features: the standardisation folded into
-/// `w1`/`b1`, and the linear path `skip [tiers, d]` (when not empty) appended as two hidden
-/// units per tier, `relu(z) − relu(−z) = z`, so serving needs no extra tensor or code.
-pub fn export_layers(
-    scale: &DenseScale,
-    (mut w1, mut b1, w2, hidden): Layers,
-    skip: &[f32],
-    dim: usize,
-) -> Layers {
-    scale.fold(&mut w1, &mut b1, dim);
-    if skip.is_empty() {
-        return (w1, b1, w2, hidden);
-    }
-    let d = scale.mean.len();
-    let nt = skip.len() / d;
-    let (mut sw, mut sb) = (skip.to_vec(), vec![0f32; nt]);
-    scale.fold(&mut sw, &mut sb, 0);
-    let wide = hidden + 2 * nt;
-    let mut out = vec![0f32; nt * wide];
-    for t in 0..nt {
-        out[t * wide..t * wide + hidden].copy_from_slice(&w2[t * hidden..(t + 1) * hidden]);
-        for (sign, unit) in [(1.0f32, hidden + 2 * t), (-1.0, hidden + 2 * t + 1)] {
-            w1.extend(std::iter::repeat_n(0.0, dim));
-            w1.extend(sw[t * d..(t + 1) * d].iter().map(|&w| sign * w));
-            b1.push(sign * sb[t]);
-            out[t * wide + unit] = sign;
-        }
-    }
-    (w1, b1, out, wide)
 }
 
 fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
@@ -515,111 +394,3 @@ pub fn fit(
 
 /// DType used throughout (f32 on CPU).
 pub const DTYPE: DType = DType::F32;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::Example;
-
-    fn uniform_vec(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
-        uniform(rng, n, 1.0)
-    }
-
-    #[test]
-    fn dense_scale_standardises_with_a_floor_and_ignores_constant_features() {
-        let ex = |dense: Vec<f32>| Example {
-            buckets: vec![],
-            weights: vec![],
-            dense,
-        };
-        let data = Dataset {
-            examples: vec![
-                ex(vec![0.5, 1.0, 0.0]),
-                ex(vec![0.7, 1.0, 0.0]),
-                ex(vec![9.0, 9.0, 9.0]), // not in `train`
-            ],
-            y: vec![0.0; 3],
-            mask: vec![1.0; 3],
-            tiers: 1,
-        };
-        let s = DenseScale::fit(&data, &[0, 1], 3, 0.0);
-        assert!((s.mean[0] - 0.6).abs() < 1e-6 && (s.inv_sd[0] - 10.0).abs() < 1e-3);
-        assert_eq!((s.mean[1], s.inv_sd[1]), (1.0, 0.0));
-        assert_eq!((s.mean[2], s.inv_sd[2]), (0.0, 0.0));
-        assert_eq!(s.range, [[0.5, 0.7], [1.0, 1.0], [0.0, 0.0]]);
-        // The floor adds to the variance: 1 / √(0.01 + 0.01).
-        let f = DenseScale::fit(&data, &[0, 1], 3, 0.1);
-        assert!((f.inv_sd[0] - 1.0 / 0.02f32.sqrt()).abs() < 1e-3, "{f:?}");
-        // Clamped to the training range first: 0.65 → +0.5 sd, 0.8 → 0.7 → +1 sd.
-        for (x, z) in [(0.65, 0.5), (0.8, 1.0), (-3.0, -1.0)] {
-            let mut out = vec![];
-            s.apply(&[x, 5.0, 1.0], &mut out);
-            assert!(
-                (out[0] - z).abs() < 1e-5 && out[1] == 0.0 && out[2] == 0.0,
-                "{out:?}"
-            );
-        }
-    }
-
-    /// The training forward pass (standardised features, MLP plus linear path) and the exported
-    /// one (raw features, one MLP) give the same logits.
-    #[test]
-    fn exported_layers_on_raw_features_match_training_forward() {
-        let (dim, d, hidden, nt) = (3, 4, 5, 2);
-        let input = dim + d;
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let scale = DenseScale {
-            mean: uniform_vec(&mut rng, d),
-            inv_sd: vec![2.0, 0.5, 0.0, 7.0],
-            range: vec![[-9.0, 9.0]; 4],
-        };
-        let w1 = uniform_vec(&mut rng, hidden * input);
-        let b1 = uniform_vec(&mut rng, hidden);
-        let w2 = uniform_vec(&mut rng, nt * hidden);
-        let b2 = uniform_vec(&mut rng, nt);
-        let skip = uniform_vec(&mut rng, nt * d);
-        let relu_layer = |w: &[f32], b: &[f32], x: &[f32]| -> Vec<f32> {
-            b.iter()
-                .enumerate()
-                .map(|(h, &bh)| {
-                    let z = bh + (0..x.len()).map(|k| w[h * x.len() + k] * x[k]).sum::<f32>();
-                    z.max(0.0)
-                })
-                .collect()
-        };
-        let head = |w: &[f32], h: &[f32], t: usize| -> f32 {
-            b2[t] + (0..h.len()).map(|k| w[t * h.len() + k] * h[k]).sum::<f32>()
-        };
-        for with_skip in [true, false] {
-            let skip: &[f32] = if with_skip { &skip } else { &[] };
-            let (ew1, eb1, ew2, eh) = export_layers(
-                &scale,
-                (w1.clone(), b1.clone(), w2.clone(), hidden),
-                skip,
-                dim,
-            );
-            assert_eq!(eh, if with_skip { hidden + 2 * nt } else { hidden });
-            assert_eq!((ew1.len(), eb1.len(), ew2.len()), (eh * input, eh, nt * eh));
-            for _ in 0..20 {
-                let bag = uniform_vec(&mut rng, dim);
-                let raw: Vec<f32> = uniform_vec(&mut rng, d).iter().map(|x| 3.0 * x).collect();
-                let mut std_in = bag.clone();
-                scale.apply(&raw, &mut std_in);
-                let mut raw_in = bag.clone();
-                raw_in.extend_from_slice(&raw);
-                let h = relu_layer(&w1, &b1, &std_in);
-                let eh_ = relu_layer(&ew1, &eb1, &raw_in);
-                for t in 0..nt {
-                    let mut want = head(&w2, &h, t);
-                    if with_skip {
-                        want += (0..d)
-                            .map(|k| skip[t * d + k] * std_in[dim + k])
-                            .sum::<f32>();
-                    }
-                    let got = head(&ew2, &eh_, t);
-                    assert!((want - got).abs() < 1e-4, "tier {t}: {want} vs {got}");
-                }
-            }
-        }
-    }
-}

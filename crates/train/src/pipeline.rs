@@ -28,8 +28,8 @@ pub enum Calibration {
     /// One Platt map shared by every tier, fitted on all their cells together: it rescales the
     /// logits without reordering the tiers for any prompt.
     Shared,
-    /// Platt scaling per tier, partially pooled toward the shared map ([`POOLING`]): a tier
-    /// whose validation cells say little (e.g. almost all pass) stays near the shared map.
+    /// Platt scaling per tier, partially pooled toward the shared map ([`crate::POOLING`]): a
+    /// tier whose validation cells say little (e.g. almost all pass) stays near the shared map.
     #[default]
     Pooled,
     /// The network's logits as they are.
