@@ -318,7 +318,8 @@ pub fn read_meta(dir: &Path) -> Result<ArtifactMeta> {
         return Err(Error::artifact(&path, "`featuriser.buckets` must be ≥ 1"));
     }
     let (ranges, dense) = (&meta.featuriser.dense_range, meta.featuriser.dense_len());
-    if !ranges.is_empty() && ranges.len() != dense {
+    // From version 2 the exported layers rely on the clamp (see `FeaturiserConfig::dense_range`).
+    if (meta.format_version >= 2 || !ranges.is_empty()) && ranges.len() != dense {
         return Err(Error::artifact(
             &path,
             format!(

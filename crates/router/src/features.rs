@@ -35,7 +35,8 @@ pub struct FeaturiserConfig {
     pub text_features: Vec<String>,
     /// Per dense feature, the `[min, max]` seen in training; serving clamps each feature to it,
     /// so a prompt beyond anything trained on (longer, more digits) is read as the edge of the
-    /// training range instead of extrapolating. Empty: no clamping.
+    /// training range instead of extrapolating. Required from format version 2: the trained
+    /// layers are exact only on the clamped range. Empty (version 1): no clamping.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dense_range: Vec<[f32; 2]>,
 }

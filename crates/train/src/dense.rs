@@ -93,38 +93,90 @@ impl DenseScale {
     }
 }
 
-/// The exported dense layers: `w1 [hidden, dim + d]`, `b1`, `w2 [tiers, hidden]`, and `hidden`.
-type Layers = (Vec<f32>, Vec<f32>, Vec<f32>, usize);
+/// The net's dense layers: `w1 [hidden, dim + d]`, `b1 [hidden]`, `w2 [tiers, hidden]`,
+/// `b2 [tiers]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layers {
+    /// First layer.
+    pub w1: Vec<f32>,
+    /// Its bias.
+    pub b1: Vec<f32>,
+    /// Output layer.
+    pub w2: Vec<f32>,
+    /// Its bias.
+    pub b2: Vec<f32>,
+    /// Hidden units.
+    pub hidden: usize,
+}
 
-/// The trained layers in serving form, for raw dense features: the standardisation folded into
-/// `w1`/`b1`, and the linear path `skip [tiers, d]` (when not empty) appended as two hidden
-/// units per tier, `relu(z) − relu(−z) = z`, so serving needs no extra tensor or code.
-pub fn export_layers(
-    scale: &DenseScale,
-    (mut w1, mut b1, w2, hidden): Layers,
-    skip: &[f32],
-    dim: usize,
-) -> Layers {
-    scale.fold(&mut w1, &mut b1, dim);
+/// The trained layers in serving form, for raw dense features clamped to `scale.range`: the
+/// standardisation folded into `w1`/`b1`, and the linear path `skip [tiers, d]` (when not
+/// empty) appended as hidden units, so serving needs no extra tensor or code. On the clamped
+/// box every linear function is bounded below, so a unit whose input is that function minus its
+/// bound plus 1 never reaches the ReLU's kink: its output is the function itself, shifted (the
+/// shift goes into `b2`). That takes one unit per tier, or one per dense feature that varied in
+/// training when there are fewer of those.
+pub fn export_layers(scale: &DenseScale, mut l: Layers, skip: &[f32], dim: usize) -> Layers {
+    scale.fold(&mut l.w1, &mut l.b1, dim);
     if skip.is_empty() {
-        return (w1, b1, w2, hidden);
+        return l;
     }
-    let d = scale.mean.len();
-    let nt = skip.len() / d;
+    let (d, nt, hidden) = (scale.mean.len(), l.b2.len(), l.hidden);
+    // The path on raw features: sw_t · x + sb_t.
     let (mut sw, mut sb) = (skip.to_vec(), vec![0f32; nt]);
     scale.fold(&mut sw, &mut sb, 0);
-    let wide = hidden + 2 * nt;
-    let mut out = vec![0f32; nt * wide];
-    for t in 0..nt {
-        out[t * wide..t * wide + hidden].copy_from_slice(&w2[t * hidden..(t + 1) * hidden]);
-        for (sign, unit) in [(1.0f32, hidden + 2 * t), (-1.0, hidden + 2 * t + 1)] {
-            w1.extend(std::iter::repeat_n(0.0, dim));
-            w1.extend(sw[t * d..(t + 1) * d].iter().map(|&w| sign * w));
-            b1.push(sign * sb[t]);
-            out[t * wide + unit] = sign;
+    let used: Vec<usize> = (0..d)
+        .filter(|&k| (0..nt).any(|t| sw[t * d + k] != 0.0))
+        .collect();
+    // (the unit's weights on the dense features, its bias, its weight into each tier)
+    let mut units: Vec<(Vec<f32>, f32, Vec<f32>)> = Vec::new();
+    if used.len() < nt {
+        for &k in &used {
+            let lo = scale.range[k][0];
+            let mut row = vec![0f32; d];
+            row[k] = 1.0;
+            // unit = x_k − lo + 1, so x_k = unit + lo − 1.
+            let into: Vec<f32> = (0..nt).map(|t| sw[t * d + k]).collect();
+            for (b, &w) in l.b2.iter_mut().zip(&into) {
+                *b += w * (lo - 1.0);
+            }
+            units.push((row, 1.0 - lo, into));
+        }
+        l.b2.iter_mut().zip(&sb).for_each(|(b, s)| *b += s);
+    } else {
+        for t in 0..nt {
+            let row = sw[t * d..(t + 1) * d].to_vec();
+            let low = sb[t]
+                + row
+                    .iter()
+                    .zip(&scale.range)
+                    .map(|(&w, &[lo, hi])| (w * lo).min(w * hi))
+                    .sum::<f32>();
+            // unit = path − low + 1, so path = unit + low − 1.
+            let mut into = vec![0f32; nt];
+            into[t] = 1.0;
+            l.b2[t] += low - 1.0;
+            units.push((row, sb[t] - low + 1.0, into));
         }
     }
-    (w1, b1, out, wide)
+    let wide = hidden + units.len();
+    let mut w2 = vec![0f32; nt * wide];
+    for t in 0..nt {
+        w2[t * wide..t * wide + hidden].copy_from_slice(&l.w2[t * hidden..(t + 1) * hidden]);
+    }
+    for (u, (row, bias, into)) in units.into_iter().enumerate() {
+        l.w1.extend(std::iter::repeat_n(0.0, dim));
+        l.w1.extend(row);
+        l.b1.push(bias);
+        for (t, w) in into.into_iter().enumerate() {
+            w2[t * wide + hidden + u] = w;
+        }
+    }
+    Layers {
+        w2,
+        hidden: wide,
+        ..l
+    }
 }
 
 #[cfg(test)]
@@ -175,23 +227,20 @@ mod tests {
         }
     }
 
-    /// The training forward pass (standardised features, MLP plus linear path) and the exported
-    /// one (raw features, one MLP) give the same logits.
+    /// The training forward pass (standardised, clamped features; MLP plus linear path) and the
+    /// exported one (raw clamped features, one MLP) give the same logits, with one unit per
+    /// tier (more varying features than tiers) and one per varying feature (fewer).
     #[test]
     fn exported_layers_on_raw_features_match_training_forward() {
-        let (dim, d, hidden, nt) = (3, 4, 5, 2);
+        let (dim, d, hidden) = (3, 4, 5);
         let input = dim + d;
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let scale = DenseScale {
             mean: uniform_vec(&mut rng, d),
+            // Feature 2 never varied: 3 varying features.
             inv_sd: vec![2.0, 0.5, 0.0, 7.0],
-            range: vec![[-9.0, 9.0]; 4],
+            range: vec![[-2.0, 3.0], [0.0, 1.0], [0.5, 0.5], [-1.0, -0.5]],
         };
-        let w1 = uniform_vec(&mut rng, hidden * input);
-        let b1 = uniform_vec(&mut rng, hidden);
-        let w2 = uniform_vec(&mut rng, nt * hidden);
-        let b2 = uniform_vec(&mut rng, nt);
-        let skip = uniform_vec(&mut rng, nt * d);
         let relu_layer = |w: &[f32], b: &[f32], x: &[f32]| -> Vec<f32> {
             b.iter()
                 .enumerate()
@@ -201,36 +250,50 @@ mod tests {
                 })
                 .collect()
         };
-        let head = |w: &[f32], h: &[f32], t: usize| -> f32 {
-            b2[t] + (0..h.len()).map(|k| w[t * h.len() + k] * h[k]).sum::<f32>()
+        let head = |w: &[f32], b: &[f32], h: &[f32], t: usize| -> f32 {
+            b[t] + (0..h.len()).map(|k| w[t * h.len() + k] * h[k]).sum::<f32>()
         };
-        for with_skip in [true, false] {
-            let skip: &[f32] = if with_skip { &skip } else { &[] };
-            let (ew1, eb1, ew2, eh) = export_layers(
-                &scale,
-                (w1.clone(), b1.clone(), w2.clone(), hidden),
-                skip,
-                dim,
+        for (nt, with_skip, units) in [(2, true, 2), (5, true, 3), (2, false, 0)] {
+            let layers = Layers {
+                w1: uniform_vec(&mut rng, hidden * input),
+                b1: uniform_vec(&mut rng, hidden),
+                w2: uniform_vec(&mut rng, nt * hidden),
+                b2: uniform_vec(&mut rng, nt),
+                hidden,
+            };
+            let skip = if with_skip {
+                uniform_vec(&mut rng, nt * d)
+            } else {
+                vec![]
+            };
+            let e = export_layers(&scale, layers.clone(), &skip, dim);
+            assert_eq!(e.hidden, hidden + units);
+            assert_eq!(
+                (e.w1.len(), e.b1.len(), e.w2.len(), e.b2.len()),
+                (e.hidden * input, e.hidden, nt * e.hidden, nt)
             );
-            assert_eq!(eh, if with_skip { hidden + 2 * nt } else { hidden });
-            assert_eq!((ew1.len(), eb1.len(), ew2.len()), (eh * input, eh, nt * eh));
-            for _ in 0..20 {
+            for _ in 0..50 {
                 let bag = uniform_vec(&mut rng, dim);
-                let raw: Vec<f32> = uniform_vec(&mut rng, d).iter().map(|x| 3.0 * x).collect();
+                // Some beyond the ranges: both sides clamp (serving in `Featuriser::dense`).
+                let raw: Vec<f32> = uniform_vec(&mut rng, d).iter().map(|x| 4.0 * x).collect();
                 let mut std_in = bag.clone();
                 scale.apply(&raw, &mut std_in);
                 let mut raw_in = bag.clone();
-                raw_in.extend_from_slice(&raw);
-                let h = relu_layer(&w1, &b1, &std_in);
-                let eh_ = relu_layer(&ew1, &eb1, &raw_in);
+                raw_in.extend(
+                    raw.iter()
+                        .zip(&scale.range)
+                        .map(|(x, r)| x.clamp(r[0], r[1])),
+                );
+                let h = relu_layer(&layers.w1, &layers.b1, &std_in);
+                let eh = relu_layer(&e.w1, &e.b1, &raw_in);
                 for t in 0..nt {
-                    let mut want = head(&w2, &h, t);
+                    let mut want = head(&layers.w2, &layers.b2, &h, t);
                     if with_skip {
                         want += (0..d)
                             .map(|k| skip[t * d + k] * std_in[dim + k])
                             .sum::<f32>();
                     }
-                    let got = head(&ew2, &eh_, t);
+                    let got = head(&e.w2, &e.b2, &eh, t);
                     assert!((want - got).abs() < 1e-4, "tier {t}: {want} vs {got}");
                 }
             }

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use tierwise_router::features::TEXT_FEATURES;
 
 use crate::data::Dataset;
-use crate::dense::{export_layers, DenseScale};
+use crate::dense::{export_layers, DenseScale, Layers};
 use crate::error::Result;
 use crate::sparse_adam::SparseAdamW;
 
@@ -374,7 +374,24 @@ pub fn fit(
         }
     }
     let (val_loss, best_epoch, [embedding, w1, b1, w2, b2, skip]) = best;
-    let (w1, b1, w2, hidden) = export_layers(&scale, (w1, b1, w2, cfg.hidden), &skip, cfg.dim);
+    let Layers {
+        w1,
+        b1,
+        w2,
+        b2,
+        hidden,
+    } = export_layers(
+        &scale,
+        Layers {
+            w1,
+            b1,
+            w2,
+            b2,
+            hidden: cfg.hidden,
+        },
+        &skip,
+        cfg.dim,
+    );
     let dense_range = scale.range;
     Ok(Trained {
         hidden,

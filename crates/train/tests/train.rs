@@ -121,9 +121,9 @@ fn low_rank_head_is_exported_as_a_full_matrix_of_that_rank() {
     o.epochs = 5;
     let trained = train(&table, &config, rows.len(), vec![], &o).unwrap();
     let (w2, h) = (&trained.weights.w2, o.net.hidden);
-    // The MLP's units, then the linear path's two units per tier.
+    // The MLP's units, then the linear path's: one per tier (3 tiers, more varying features).
     let width = trained.router.meta().network.hidden;
-    assert_eq!(width, h + 2 * 3);
+    assert_eq!(width, h + 3);
     assert_eq!(w2.len(), 3 * width);
     // Rank 1: every tier's row is a multiple of the first (|cos| = 1), and training moved them.
     let dot = |i: usize, j: usize| -> f64 {
@@ -271,6 +271,15 @@ fn corrupt_artifacts_are_refused() {
         let e = Router::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("router.json") && e.contains(&want), "{e}");
     }
+    // Version 2 needs the ranges (its layers are exact only on the clamped range).
+    let mut none = v.clone();
+    none["featuriser"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dense_range");
+    std::fs::write(&j, none.to_string()).unwrap();
+    let e = Router::load(dir.path()).unwrap_err().to_string();
+    assert!(e.contains(&format!("has 0 entries for {dense}")), "{e}");
     // A version-1 router.json (before dense_range) still loads, without clamping.
     let mut v1 = v.clone();
     v1["format_version"] = serde_json::json!(1);
