@@ -1,8 +1,8 @@
 //! The network in candle (embedding bag and standardised dense features → ReLU layer → a
 //! low-rank head with one logit per tier, plus a linear path from the dense features to each
 //! logit; exported as one plain MLP on raw features, see [`crate::dense`]), the masked stable
-//! binary cross-entropy, and the training loop (candle's AdamW for the dense layers, lazy AdamW for the embedding rows a batch uses,
-//! early stopping, seeded).
+//! binary cross-entropy, and the training loop (candle's AdamW for the dense layers, lazy AdamW
+//! for the embedding rows a batch uses, early stopping, seeded).
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, Var};
@@ -64,8 +64,9 @@ pub struct NetConfig {
 /// Trained parameters (compact embedding: row i is bucket `rows[i]`).
 #[derive(Debug, Clone)]
 pub struct Trained {
-    /// Hidden units of the exported net (more than configured when a linear path is folded in).
-    pub hidden: usize,
+    /// The dense layers in serving form, on raw dense features (their `hidden` is more than
+    /// configured when a linear path is folded in).
+    pub layers: Layers,
     /// Per dense feature, the `[min, max]` over the training prompts (serving clamps to it).
     pub dense_range: Vec<[f32; 2]>,
     /// Buckets of the embedding rows, sorted.
@@ -74,14 +75,6 @@ pub struct Trained {
     pub row_prompts: Vec<u32>,
     /// `[rows, dim]`.
     pub embedding: Vec<f32>,
-    /// `[hidden, input]`.
-    pub w1: Vec<f32>,
-    /// `[hidden]`.
-    pub b1: Vec<f32>,
-    /// `[tiers, hidden]`.
-    pub w2: Vec<f32>,
-    /// `[tiers]`.
-    pub b2: Vec<f32>,
     /// Epochs run.
     pub epochs: usize,
     /// Epoch of the kept weights (1-based).
@@ -374,13 +367,7 @@ pub fn fit(
         }
     }
     let (val_loss, best_epoch, [embedding, w1, b1, w2, b2, skip]) = best;
-    let Layers {
-        w1,
-        b1,
-        w2,
-        b2,
-        hidden,
-    } = export_layers(
+    let layers = export_layers(
         &scale,
         Layers {
             w1,
@@ -392,17 +379,12 @@ pub fn fit(
         &skip,
         cfg.dim,
     );
-    let dense_range = scale.range;
     Ok(Trained {
-        hidden,
-        dense_range,
+        layers,
+        dense_range: scale.range,
         rows,
         row_prompts,
         embedding,
-        w1,
-        b1,
-        w2,
-        b2,
         epochs,
         best_epoch,
         val_loss,

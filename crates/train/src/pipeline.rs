@@ -239,10 +239,10 @@ pub fn train(
     let weights = Weights {
         bucket_rows,
         embedding,
-        w1: fitted.w1,
-        b1: fitted.b1,
-        w2: fitted.w2,
-        b2: fitted.b2,
+        w1: fitted.layers.w1,
+        b1: fitted.layers.b1,
+        w2: fitted.layers.w2,
+        b2: fitted.layers.b2,
     };
     let cost_model = cost::fit(&table.subset(&train), config)?;
     let all_prompts: Vec<usize> = usable.clone();
@@ -266,7 +266,7 @@ pub fn train(
         },
         network: NetworkShape {
             dim: net_cfg.dim,
-            hidden: fitted.hidden,
+            hidden: fitted.layers.hidden,
             embedding_rows: fitted.rows.len(),
         },
         calibration: vec![Platt::IDENTITY; nt],
@@ -418,15 +418,17 @@ mod tests {
     #[test]
     fn export_puts_the_most_used_rows_first_and_keeps_each_bucket_its_row() {
         let fitted = net::Trained {
-            hidden: 0,
+            layers: crate::dense::Layers {
+                w1: vec![],
+                b1: vec![],
+                w2: vec![],
+                b2: vec![],
+                hidden: 0,
+            },
             dense_range: vec![],
             rows: vec![3, 5, 9, 12],
             row_prompts: vec![2, 7, 2, 9],
             embedding: vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5],
-            w1: vec![],
-            b1: vec![],
-            w2: vec![],
-            b2: vec![],
             epochs: 1,
             best_epoch: 1,
             val_loss: 0.0,
