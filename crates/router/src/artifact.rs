@@ -99,16 +99,20 @@ pub struct TrainingSummary {
     pub logs_sha256: Vec<String>,
     /// Seed.
     pub seed: u64,
-    /// Training / validation prompts.
+    /// Prompts that trained at least one member.
     pub train_prompts: usize,
-    /// Validation prompts.
+    /// Prompts that validated at least one member: the calibration metrics and the λ curve are
+    /// computed on them, each from the members it validated (out of bag).
     pub val_prompts: usize,
-    /// Epochs run, and the epoch whose weights were kept.
+    /// Epochs run, summed over the members.
     pub epochs: usize,
-    /// Best epoch (1-based).
+    /// Mean over the members of the epoch whose weights were kept (1-based, rounded).
     pub best_epoch: usize,
-    /// Best validation loss (masked BCE).
+    /// Mean over the members of their best validation loss (masked BCE).
     pub val_loss: f64,
+    /// Each member of the ensemble (empty in artifacts written before ensembles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<MemberFit>,
     /// Calibrated validation metrics per tier.
     pub val_metrics: Vec<TierMetrics>,
     /// How the calibration was chosen (e.g. `platt, α=0.5 (validation AIQ …; prior alone …)`).
@@ -116,6 +120,23 @@ pub struct TrainingSummary {
     pub calibration: String,
     /// Training prompt fingerprints.
     pub train_fingerprints: Fingerprints,
+}
+
+/// How one member of the ensemble was fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberFit {
+    /// Its seed (split, initialisation, batch order).
+    pub seed: u64,
+    /// Prompts it trained on.
+    pub train_prompts: usize,
+    /// Prompts it early-stopped and calibrated on.
+    pub val_prompts: usize,
+    /// Epochs run.
+    pub epochs: usize,
+    /// Epoch whose weights were kept (1-based).
+    pub best_epoch: usize,
+    /// Its validation loss there.
+    pub val_loss: f64,
 }
 
 /// `router.json`.

@@ -74,7 +74,7 @@ impl Model {
     pub fn logits(&self, prompt: &PromptView, out: &mut [f32]) {
         let (dim, hidden) = (self.dim, self.hidden);
         let input = dim + self.featuriser.config().dense_len();
-        let mut stack = [0f32; 192];
+        let mut stack = [0f32; 512];
         let mut heap = Vec::new();
         let scratch = if input + hidden <= stack.len() {
             &mut stack[..input + hidden]
@@ -84,9 +84,13 @@ impl Model {
         };
         let (x, h) = scratch.split_at_mut(input);
         let n = match dim {
+            // An ensemble's members side by side: a multiple of the member width.
             32 => self.bag::<32>(prompt.text, &mut x[..dim]),
             64 => self.bag::<64>(prompt.text, &mut x[..dim]),
             16 => self.bag::<16>(prompt.text, &mut x[..dim]),
+            48 => self.bag::<48>(prompt.text, &mut x[..dim]),
+            80 => self.bag::<80>(prompt.text, &mut x[..dim]),
+            96 => self.bag::<96>(prompt.text, &mut x[..dim]),
             _ => self.bag_any(prompt.text, &mut x[..dim]),
         };
         if n > 0 {

@@ -233,6 +233,9 @@ fn main() {
             if let Some(v) = env("TW_SKIP") {
                 opts.net.dense_skip = v != 0.0;
             }
+            if let Some(v) = env("TW_MEMBERS") {
+                opts.members = v as usize;
+            }
             if let Some(v) = env("TW_FLOOR") {
                 opts.net.dense_floor = v;
             }

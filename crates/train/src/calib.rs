@@ -1,6 +1,59 @@
 //! Calibration and its checks: Platt scaling per tier (Newton's method on the two parameters,
-//! with Platt's smoothed targets), ROC AUC and expected calibration error.
+//! with Platt's smoothed targets), pooled or shared across tiers ([`Calibration`]), ROC AUC and
+//! expected calibration error.
 use tierwise_router::policy::Platt;
+
+/// How raw logits become probabilities (fitted on the validation split).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Calibration {
+    /// Platt scaling per tier (its own slope and intercept each).
+    PerTier,
+    /// One Platt map shared by every tier, fitted on all their cells together: it rescales the
+    /// logits without reordering the tiers for any prompt.
+    Shared,
+    /// Platt scaling per tier, partially pooled toward the shared map ([`crate::POOLING`]): a
+    /// tier whose validation cells say little (e.g. almost all pass) stays near the shared map.
+    #[default]
+    Pooled,
+    /// The network's logits as they are.
+    None,
+}
+
+/// Strength of the pull toward the shared map in [`Calibration::Pooled`], in units of the
+/// log-likelihood's curvature (about 4 × that many validation cells with p near ½).
+pub const POOLING: f64 = 20.0;
+
+impl std::fmt::Display for Calibration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Calibration::PerTier => "platt per tier",
+            Calibration::Shared => "shared platt",
+            Calibration::Pooled => "platt per tier, pooled toward the shared map",
+            Calibration::None => "none",
+        })
+    }
+}
+
+/// One map per tier, fitted `how` on each tier's `(logits, labels)`.
+pub fn fit_maps(cells: &[(Vec<f32>, Vec<f32>)], how: Calibration) -> Vec<Platt> {
+    match how {
+        Calibration::PerTier => cells.iter().map(|(z, y)| fit_platt(z, y)).collect(),
+        Calibration::Shared | Calibration::Pooled => {
+            let z: Vec<f32> = cells.iter().flat_map(|(z, _)| z.iter().copied()).collect();
+            let y: Vec<f32> = cells.iter().flat_map(|(_, y)| y.iter().copied()).collect();
+            let shared = fit_platt(&z, &y);
+            if how == Calibration::Shared {
+                vec![shared; cells.len()]
+            } else {
+                cells
+                    .iter()
+                    .map(|(z, y)| fit_platt_toward(z, y, shared, POOLING))
+                    .collect()
+            }
+        }
+        Calibration::None => vec![Platt::IDENTITY; cells.len()],
+    }
+}
 
 /// Fit p = σ(a·z + b) to binary labels `y` (0/1).
 pub fn fit_platt(z: &[f32], y: &[f32]) -> Platt {

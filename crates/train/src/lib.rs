@@ -13,11 +13,13 @@ pub mod cost;
 pub mod curve;
 pub mod data;
 pub mod dense;
+pub mod ensemble;
 pub mod error;
 pub mod net;
 mod pipeline;
 pub mod sparse_adam;
 pub mod tokenizer;
 
+pub use calib::{Calibration, POOLING};
 pub use error::{Error, Result};
-pub use pipeline::{sha256_file, train, Calibration, Epoch, TrainOptions, Trained, POOLING};
+pub use pipeline::{sha256_file, train, Epoch, TrainOptions, Trained};

@@ -1,6 +1,6 @@
 //! The network in candle (embedding bag and standardised dense features → ReLU layer → a
 //! low-rank head with one logit per tier, plus a linear path from the dense features to each
-//! logit; exported as one plain MLP on raw features, see [`crate::dense`]), the masked stable
+//! logit; exported as one plain MLP on raw features by [`crate::dense`]), the masked stable
 //! binary cross-entropy, and the training loop (candle's AdamW for the dense layers, lazy AdamW
 //! for the embedding rows a batch uses, early stopping, seeded).
 use std::collections::HashMap;
@@ -11,10 +11,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use tierwise_router::features::TEXT_FEATURES;
-
 use crate::data::Dataset;
-use crate::dense::{export_layers, DenseScale, Layers};
+use crate::dense::{DenseScale, Layers};
 use crate::error::Result;
 use crate::sparse_adam::SparseAdamW;
 
@@ -61,20 +59,31 @@ pub struct NetConfig {
     pub dense_floor: f64,
 }
 
-/// Trained parameters (compact embedding: row i is bucket `rows[i]`).
+/// A fitted net in training form: the dense layers act on the standardised dense features (see
+/// [`crate::dense::DenseScale`]) and the linear path is its own matrix; [`crate::dense::export_layers`]
+/// turns it into the serving MLP. Compact embedding: row i is bucket `rows[i]`.
 #[derive(Debug, Clone)]
-pub struct Trained {
-    /// The dense layers in serving form, on raw dense features (their `hidden` is more than
-    /// configured when a linear path is folded in).
+pub struct Net {
+    /// Embedding width.
+    pub dim: usize,
+    /// `w1 [hidden, dim + d]`, `b1`, `w2 [tiers, hidden]` (materialised from a low-rank head),
+    /// `b2`.
     pub layers: Layers,
-    /// Per dense feature, the `[min, max]` over the training prompts (serving clamps to it).
-    pub dense_range: Vec<[f32; 2]>,
+    /// `[tiers, d]`: the linear path from the standardised dense features (empty without one).
+    pub skip: Vec<f32>,
     /// Buckets of the embedding rows, sorted.
     pub rows: Vec<u32>,
     /// How many training prompts hold each row's bucket.
     pub row_prompts: Vec<u32>,
     /// `[rows, dim]`.
     pub embedding: Vec<f32>,
+}
+
+/// The outcome of [`fit`]: the net with the best validation loss.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The weights kept.
+    pub net: Net,
     /// Epochs run.
     pub epochs: usize,
     /// Epoch of the kept weights (1-based).
@@ -222,12 +231,14 @@ fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-bound..bound)).collect()
 }
 
-/// Fit on `train` prompts, early-stopping on `val` prompts; `on_epoch(epoch, train, val)`.
+/// Fit on `train` prompts, early-stopping on `val` prompts, with the dense features standardised
+/// by `scale`; `on_epoch(epoch, train, val)`.
 pub fn fit(
     data: &Dataset,
     train: &[usize],
     val: &[usize],
     cfg: &NetConfig,
+    scale: &DenseScale,
     mut on_epoch: impl FnMut(usize, f64, f64),
 ) -> Result<Trained> {
     let dev = Device::Cpu;
@@ -257,7 +268,6 @@ pub fn fit(
         .collect();
     let nt = data.tiers;
     let input = cfg.dim + data.examples[0].dense.len();
-    let scale = DenseScale::fit(data, train, TEXT_FEATURES, cfg.dense_floor);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     // Base rates as the starting output bias; zero embedding (unseen buckets stay exactly 0).
     let b2: Vec<f32> = (0..nt)
@@ -320,7 +330,7 @@ pub fn fit(
     let mut sparse = SparseAdamW::new(rows.len(), cfg.dim, cfg.lr, cfg.weight_decay);
     let val_batches: Vec<Batch> = val
         .chunks(cfg.batch.max(1))
-        .map(|c| batch(data, c, &row_of, &scale, &dev))
+        .map(|c| batch(data, c, &row_of, scale, &dev))
         .collect::<Result<_>>()?;
     let val_loss = |p: &Params| -> Result<f64> {
         let (mut s, mut n) = (0.0, 0.0);
@@ -341,7 +351,7 @@ pub fn fit(
         order.shuffle(&mut rng);
         let (mut tl, mut tn) = (0.0, 0usize);
         for chunk in order.chunks(cfg.batch.max(1)) {
-            let b = batch(data, chunk, &row_of, &scale, &dev)?;
+            let b = batch(data, chunk, &row_of, scale, &dev)?;
             let e = Var::from_tensor(&p.rows(&b.ids, &dev)?)?;
             let loss = masked_bce(&forward(&p, &b, e.as_tensor())?, &b.y, &b.mask)?;
             let grads = loss.backward()?;
@@ -367,24 +377,21 @@ pub fn fit(
         }
     }
     let (val_loss, best_epoch, [embedding, w1, b1, w2, b2, skip]) = best;
-    let layers = export_layers(
-        &scale,
-        Layers {
-            w1,
-            b1,
-            w2,
-            b2,
-            hidden: cfg.hidden,
-        },
-        &skip,
-        cfg.dim,
-    );
     Ok(Trained {
-        layers,
-        dense_range: scale.range,
-        rows,
-        row_prompts,
-        embedding,
+        net: Net {
+            dim: cfg.dim,
+            layers: Layers {
+                w1,
+                b1,
+                w2,
+                b2,
+                hidden: cfg.hidden,
+            },
+            skip,
+            rows,
+            row_prompts,
+            embedding,
+        },
         epochs,
         best_epoch,
         val_loss,

@@ -1,5 +1,5 @@
-//! The training pipeline: outcome table → split → tokenizer → features → network → calibration,
-//! cost model and λ → artifact.
+//! The training pipeline: outcome table → tokenizer → features → per member (split → network →
+//! calibration) → one folded net, cost model and λ → artifact.
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -9,47 +9,19 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use tierwise_core::{progress, text, OutcomeTable, TierConfig};
 use tierwise_router::artifact::{
-    self, ArtifactMeta, Fingerprints, NetworkShape, TierMetrics, TrainingSummary, Weights,
+    self, ArtifactMeta, Fingerprints, MemberFit, NetworkShape, TierMetrics, TrainingSummary,
+    Weights,
 };
-use tierwise_router::features::{Featuriser, FeaturiserConfig, PromptView};
+use tierwise_router::features::{Featuriser, FeaturiserConfig, PromptView, TEXT_FEATURES};
 use tierwise_router::policy::{cost_scale, pick_lambda, Platt, Target};
 use tierwise_router::Router;
 
+use crate::calib::Calibration;
 use crate::data::Dataset;
+use crate::dense::{export_layers, DenseScale};
 use crate::error::{Error, Result};
-use crate::net::{self, NetConfig};
-use crate::{calib, cost, curve, tokenizer};
-
-/// How raw logits become probabilities (fitted on the validation split).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Calibration {
-    /// Platt scaling per tier (its own slope and intercept each).
-    PerTier,
-    /// One Platt map shared by every tier, fitted on all their cells together: it rescales the
-    /// logits without reordering the tiers for any prompt.
-    Shared,
-    /// Platt scaling per tier, partially pooled toward the shared map ([`crate::POOLING`]): a
-    /// tier whose validation cells say little (e.g. almost all pass) stays near the shared map.
-    #[default]
-    Pooled,
-    /// The network's logits as they are.
-    None,
-}
-
-/// Strength of the pull toward the shared map in [`Calibration::Pooled`], in units of the
-/// log-likelihood's curvature (about 4 × that many validation cells with p near ½).
-pub const POOLING: f64 = 20.0;
-
-impl std::fmt::Display for Calibration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Calibration::PerTier => "platt per tier",
-            Calibration::Shared => "shared platt",
-            Calibration::Pooled => "platt per tier, pooled toward the shared map",
-            Calibration::None => "none",
-        })
-    }
-}
+use crate::net::{self, Net, NetConfig};
+use crate::{calib, cost, curve, ensemble, tokenizer};
 
 /// Training settings.
 #[derive(Debug, Clone)]
@@ -60,8 +32,13 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Maximum epochs.
     pub epochs: usize,
-    /// Share of prompts held out for early stopping, calibration and the λ curve.
+    /// Share of prompts each member holds out for its early stopping and calibration (the λ
+    /// curve is drawn on every prompt some member held out).
     pub val_split: f64,
+    /// Members of the ensemble: each is fitted on its own seeded split (seeds `seed`,
+    /// `seed + 1`, …) and their calibrated logits are averaged in one net
+    /// ([`crate::ensemble`]).
+    pub members: usize,
     /// Hash buckets.
     pub buckets: u32,
     /// Existing tokenizer to use instead of training one.
@@ -83,13 +60,14 @@ impl Default for TrainOptions {
             seed: 7,
             epochs: 40,
             val_split: 0.2,
+            members: 4,
             buckets: 1 << 18,
             tokenizer: None,
             vocab_size: 8000,
             calibration: Calibration::default(),
             net: NetConfig {
-                dim: 32,
-                hidden: 64,
+                dim: 16,
+                hidden: 32,
                 epochs: 40,
                 patience: 4,
                 batch: 64,
@@ -106,9 +84,11 @@ impl Default for TrainOptions {
     }
 }
 
-/// Loss of one epoch.
+/// Loss of one epoch of one member.
 #[derive(Debug, Clone, Copy)]
 pub struct Epoch {
+    /// Member (0-based).
+    pub member: usize,
     /// 1-based epoch.
     pub epoch: usize,
     /// Mean training loss.
@@ -154,19 +134,54 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 /// The artifact's `bucket_rows` and embedding, with the rows most training prompts use first
 /// (ties by bucket): serving reads those rows far more often than the rest, and packed
 /// together they stay in cache. The values, and so every decision, do not depend on the order.
-fn export_rows(fitted: &net::Trained, dim: usize, buckets: u32) -> (Vec<i32>, Vec<f32>) {
-    let mut order: Vec<usize> = (0..fitted.rows.len()).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(fitted.row_prompts[i]), fitted.rows[i]));
+fn export_rows(net: &Net, buckets: u32) -> (Vec<i32>, Vec<f32>) {
+    let dim = net.dim;
+    let mut order: Vec<usize> = (0..net.rows.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(net.row_prompts[i]), net.rows[i]));
     let mut bucket_rows = vec![-1i32; buckets as usize];
-    let mut embedding = Vec::with_capacity(fitted.embedding.len());
+    let mut embedding = Vec::with_capacity(net.embedding.len());
     for (new, &old) in order.iter().enumerate() {
-        bucket_rows[fitted.rows[old] as usize] = new as i32;
-        embedding.extend_from_slice(&fitted.embedding[old * dim..(old + 1) * dim]);
+        bucket_rows[net.rows[old] as usize] = new as i32;
+        embedding.extend_from_slice(&net.embedding[old * dim..(old + 1) * dim]);
     }
     (bucket_rows, embedding)
 }
 
-/// Train a router on `table` (built from `rows` log rows with `config`).
+/// `net` in serving form: its weights and their shape.
+fn export(net: &Net, scale: &DenseScale, buckets: u32) -> (Weights, NetworkShape) {
+    let layers = export_layers(scale, net.layers.clone(), &net.skip, net.dim);
+    let (bucket_rows, embedding) = export_rows(net, buckets);
+    let shape = NetworkShape {
+        dim: net.dim,
+        hidden: layers.hidden,
+        embedding_rows: net.rows.len(),
+    };
+    let weights = Weights {
+        bucket_rows,
+        embedding,
+        w1: layers.w1,
+        b1: layers.b1,
+        w2: layers.w2,
+        b2: layers.b2,
+    };
+    (weights, shape)
+}
+
+/// A seeded split of `usable` into (train, validation), each sorted; at least 2 prompts train.
+fn split(usable: &[usize], val_split: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut shuffled = usable.to_vec();
+    shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5eed));
+    let n_val = ((usable.len() as f64 * val_split).round() as usize).min(usable.len() - 2);
+    let (val, train) = shuffled.split_at(n_val);
+    let (mut train, mut val) = (train.to_vec(), val.to_vec());
+    train.sort_unstable();
+    val.sort_unstable();
+    (train, val)
+}
+
+/// Train a router on `table` (built from `rows` log rows with `config`): `opts.members` nets,
+/// each on its own split, calibrated on its own validation prompts and folded into one
+/// ([`crate::ensemble`]).
 pub fn train(
     table: &OutcomeTable,
     config: &TierConfig,
@@ -185,23 +200,12 @@ pub fn train(
             usable.len()
         )));
     }
-    let mut shuffled = usable.clone();
-    shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(opts.seed ^ 0x5eed));
-    let n_val = ((usable.len() as f64 * opts.val_split).round() as usize).min(usable.len() - 2);
-    let (val, train) = shuffled.split_at(n_val);
-    let (mut train, mut val) = (train.to_vec(), val.to_vec());
-    train.sort_unstable();
-    val.sort_unstable();
-    let val_or_train = if val.is_empty() {
-        train.clone()
-    } else {
-        val.clone()
-    };
-
+    // One tokenizer, dense scaling and cost model for every member, from all usable prompts
+    // (none of them reads a pass label).
     let tok = match &opts.tokenizer {
         Some(path) => tokenizer::load(path)?,
         None => {
-            let texts: Vec<&str> = train
+            let texts: Vec<&str> = usable
                 .iter()
                 .map(|&p| table.prompts[p].text.as_str())
                 .collect();
@@ -212,46 +216,14 @@ pub fn train(
     let fconfig = FeaturiserConfig::new(opts.buckets);
     let featuriser = Featuriser::new(fconfig.clone(), tok.clone());
     let data = Dataset::build(&featuriser, table);
-
-    let net_cfg = NetConfig {
-        seed: opts.seed,
-        epochs: opts.epochs,
-        ..opts.net.clone()
-    };
-    let bar = if opts.progress {
-        progress::bar(opts.epochs as u64, "training", false)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let mut epochs = Vec::new();
-    let fitted = net::fit(&data, &train, &val, &net_cfg, |epoch, tl, vl| {
-        bar.inc(1);
-        bar.set_message(format!("loss {tl:.4} val {vl:.4}"));
-        epochs.push(Epoch {
-            epoch,
-            train_loss: tl,
-            val_loss: vl,
-        });
-    })?;
-    bar.finish_and_clear();
-
-    let (bucket_rows, embedding) = export_rows(&fitted, net_cfg.dim, opts.buckets);
-    let weights = Weights {
-        bucket_rows,
-        embedding,
-        w1: fitted.layers.w1,
-        b1: fitted.layers.b1,
-        w2: fitted.layers.w2,
-        b2: fitted.layers.b2,
-    };
-    let cost_model = cost::fit(&table.subset(&train), config)?;
-    let all_prompts: Vec<usize> = usable.clone();
+    let scale = DenseScale::fit(&data, &usable, TEXT_FEATURES, opts.net.dense_floor);
+    let cost_model = cost::fit(&table.subset(&usable), config)?;
     let fingerprints = Fingerprints {
-        exact: all_prompts
+        exact: usable
             .iter()
             .map(|&p| text::exact_fingerprint(&table.prompts[p].text))
             .collect(),
-        simhash: all_prompts
+        simhash: usable
             .iter()
             .map(|&p| text::simhash(&table.prompts[p].text))
             .collect(),
@@ -261,13 +233,13 @@ pub fn train(
         tierwise_version: env!("CARGO_PKG_VERSION").to_string(),
         tiers: config.tiers.clone(),
         featuriser: FeaturiserConfig {
-            dense_range: fitted.dense_range.clone(),
+            dense_range: scale.range.clone(),
             ..fconfig
         },
         network: NetworkShape {
-            dim: net_cfg.dim,
-            hidden: fitted.layers.hidden,
-            embedding_rows: fitted.rows.len(),
+            dim: 0,
+            hidden: 0,
+            embedding_rows: 0,
         },
         calibration: vec![Platt::IDENTITY; nt],
         cost_model,
@@ -287,67 +259,134 @@ pub fn train(
             prompts_per_tier: table.counts.observed_per_tier.clone(),
             logs_sha256,
             seed: opts.seed,
-            train_prompts: train.len(),
-            val_prompts: val.len(),
-            epochs: fitted.epochs,
-            best_epoch: fitted.best_epoch,
-            val_loss: fitted.val_loss,
+            train_prompts: 0,
+            val_prompts: 0,
+            epochs: 0,
+            best_epoch: 0,
+            val_loss: 0.0,
+            members: Vec::new(),
             val_metrics: Vec::new(),
             calibration: String::new(),
             train_fingerprints: fingerprints,
         },
     };
 
-    // Calibrate with the plain-Rust forward pass that serving uses.
-    let raw = Router::from_parts(meta.clone(), weights.clone(), tok.clone());
-    let logits: Vec<Vec<f32>> = val_or_train
-        .par_iter()
-        .map(|&p| {
-            let info = &table.prompts[p];
-            let mut out = vec![0f32; nt];
-            raw.model().logits(
-                &PromptView {
-                    text: &info.text,
-                    turns: info.turns,
-                    feature: info.feature.as_deref(),
-                },
-                &mut out,
-            );
-            out
-        })
-        .collect();
-    // Each tier's validation cells: (logit, passed) of the prompts with a known outcome.
-    let cells: Vec<(Vec<f32>, Vec<f32>)> = (0..nt)
-        .map(|t| {
-            val_or_train
-                .iter()
-                .enumerate()
-                .filter_map(|(k, &p)| {
-                    table
-                        .passed(p, t)
-                        .map(|pass| (logits[k][t], pass as u8 as f32))
-                })
-                .unzip()
-        })
-        .collect();
-    let platt: Vec<Platt> = match opts.calibration {
-        Calibration::PerTier => cells.iter().map(|(z, y)| calib::fit_platt(z, y)).collect(),
-        Calibration::Shared | Calibration::Pooled => {
-            let z: Vec<f32> = cells.iter().flat_map(|(z, _)| z.iter().copied()).collect();
-            let y: Vec<f32> = cells.iter().flat_map(|(_, y)| y.iter().copied()).collect();
-            let shared = calib::fit_platt(&z, &y);
-            if opts.calibration == Calibration::Shared {
-                vec![shared; nt]
-            } else {
-                cells
-                    .iter()
-                    .map(|(z, y)| calib::fit_platt_toward(z, y, shared, POOLING))
-                    .collect()
-            }
-        }
-        Calibration::None => vec![Platt::IDENTITY; nt],
+    let k = opts.members.max(1);
+    let bar = if opts.progress {
+        progress::bar((k * opts.epochs) as u64, "training", false)
+    } else {
+        indicatif::ProgressBar::hidden()
     };
-    let expected: Vec<Vec<f64>> = val_or_train
+    let mut epochs = Vec::new();
+    let mut nets: Vec<(Net, Vec<Platt>)> = Vec::with_capacity(k);
+    // Out of bag: per prompt, the sum of the calibrated logits of the members it validated.
+    let mut oob = vec![vec![0f64; nt]; table.len()];
+    let mut oob_n = vec![0usize; table.len()];
+    let mut trained_on = vec![false; table.len()];
+    for m in 0..k {
+        let seed = opts.seed.wrapping_add(m as u64);
+        let (train, val) = split(&usable, opts.val_split, seed);
+        let cfg = NetConfig {
+            seed,
+            epochs: opts.epochs,
+            ..opts.net.clone()
+        };
+        let fitted = net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
+            bar.inc(1);
+            bar.set_message(format!("member {}/{k} loss {tl:.4} val {vl:.4}", m + 1));
+            epochs.push(Epoch {
+                member: m,
+                epoch,
+                train_loss: tl,
+                val_loss: vl,
+            });
+        })?;
+        // Calibrate with the plain-Rust forward pass that serving uses.
+        let judge = if val.is_empty() { &train } else { &val };
+        let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
+        let mut member_meta = meta.clone();
+        member_meta.network = shape;
+        let raw = Router::from_parts(member_meta, weights, tok.clone());
+        let logits: Vec<Vec<f32>> = judge
+            .par_iter()
+            .map(|&p| {
+                let info = &table.prompts[p];
+                let mut out = vec![0f32; nt];
+                raw.model().logits(
+                    &PromptView {
+                        text: &info.text,
+                        turns: info.turns,
+                        feature: info.feature.as_deref(),
+                    },
+                    &mut out,
+                );
+                out
+            })
+            .collect();
+        let cells: Vec<(Vec<f32>, Vec<f32>)> = (0..nt)
+            .map(|t| {
+                judge
+                    .iter()
+                    .zip(&logits)
+                    .filter_map(|(&p, z)| table.passed(p, t).map(|pass| (z[t], pass as u8 as f32)))
+                    .unzip()
+            })
+            .collect();
+        let maps = calib::fit_maps(&cells, opts.calibration);
+        for (&p, z) in judge.iter().zip(&logits) {
+            for t in 0..nt {
+                oob[p][t] += maps[t].a * z[t] as f64 + maps[t].b;
+            }
+            oob_n[p] += 1;
+        }
+        train.iter().for_each(|&p| trained_on[p] = true);
+        meta.training.members.push(MemberFit {
+            seed,
+            train_prompts: train.len(),
+            val_prompts: val.len(),
+            epochs: fitted.epochs,
+            best_epoch: fitted.best_epoch,
+            val_loss: fitted.val_loss,
+        });
+        nets.push((fitted.net, maps));
+    }
+    bar.finish_and_clear();
+
+    let pairs: Vec<(&Net, &[Platt])> = nets.iter().map(|(n, m)| (n, m.as_slice())).collect();
+    let (weights, shape) = export(&ensemble::fold(&pairs), &scale, opts.buckets);
+    meta.network = shape;
+    let judged: Vec<usize> = (0..table.len()).filter(|&p| oob_n[p] > 0).collect();
+    let s = &mut meta.training;
+    s.train_prompts = trained_on.iter().filter(|&&x| x).count();
+    s.val_prompts = judged.len();
+    s.epochs = s.members.iter().map(|m| m.epochs).sum();
+    s.best_epoch =
+        (s.members.iter().map(|m| m.best_epoch as f64).sum::<f64>() / k as f64).round() as usize;
+    s.val_loss = s.members.iter().map(|m| m.val_loss).sum::<f64>() / k as f64;
+    s.calibration = format!("{}, per member on its validation prompts", opts.calibration);
+    let probs: Vec<Vec<f32>> = judged
+        .iter()
+        .map(|&p| {
+            oob[p]
+                .iter()
+                .map(|&z| (1.0 / (1.0 + (-z / oob_n[p] as f64).exp())) as f32)
+                .collect()
+        })
+        .collect();
+    for t in 0..nt {
+        let (p, y): (Vec<f32>, Vec<f32>) = judged
+            .iter()
+            .zip(&probs)
+            .filter_map(|(&q, pr)| table.passed(q, t).map(|pass| (pr[t], pass as u8 as f32)))
+            .unzip();
+        s.val_metrics.push(TierMetrics {
+            tier: table.tiers[t].clone(),
+            auc: calib::auc(&p, &y),
+            ece: calib::ece(&p, &y),
+            n: y.len(),
+        });
+    }
+    let expected: Vec<Vec<f64>> = judged
         .iter()
         .map(|&p| {
             let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
@@ -355,28 +394,7 @@ pub fn train(
         })
         .collect();
     meta.cost_scale = cost_scale(expected.iter().map(Vec::as_slice), meta.tiers.len());
-    let vt = table.subset(&val_or_train);
-    let logged = curve::outcomes(&vt, &expected);
-    meta.calibration = platt;
-    meta.training.calibration = opts.calibration.to_string();
-    for (t, (z, y)) in cells.iter().enumerate() {
-        let probs: Vec<f32> = z.iter().map(|&x| meta.calibration[t].apply(x)).collect();
-        meta.training.val_metrics.push(TierMetrics {
-            tier: table.tiers[t].clone(),
-            auc: calib::auc(&probs, y),
-            ece: calib::ece(&probs, y),
-            n: y.len(),
-        });
-    }
-    let probs: Vec<Vec<f32>> = logits
-        .iter()
-        .map(|l| {
-            l.iter()
-                .zip(&meta.calibration)
-                .map(|(&x, c)| c.apply(x))
-                .collect()
-        })
-        .collect();
+    let logged = curve::outcomes(&table.subset(&judged), &expected);
     type Rows = Vec<Vec<f64>>;
     let (basis, rows_q, rows_c, idx): (&str, Rows, Rows, Vec<usize>) =
         if logged.rows.len() >= curve::MIN_LOGGED {
@@ -390,7 +408,7 @@ pub fn train(
                 "predicted",
                 q,
                 expected.clone(),
-                (0..val_or_train.len()).collect(),
+                (0..judged.len()).collect(),
             )
         };
     let p_rows: Vec<&[f32]> = idx.iter().map(|&i| probs[i].as_slice()).collect();
@@ -417,7 +435,8 @@ mod tests {
 
     #[test]
     fn export_puts_the_most_used_rows_first_and_keeps_each_bucket_its_row() {
-        let fitted = net::Trained {
+        let fitted = Net {
+            dim: 2,
             layers: crate::dense::Layers {
                 w1: vec![],
                 b1: vec![],
@@ -425,15 +444,12 @@ mod tests {
                 b2: vec![],
                 hidden: 0,
             },
-            dense_range: vec![],
+            skip: vec![],
             rows: vec![3, 5, 9, 12],
             row_prompts: vec![2, 7, 2, 9],
             embedding: vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5],
-            epochs: 1,
-            best_epoch: 1,
-            val_loss: 0.0,
         };
-        let (bucket_rows, embedding) = export_rows(&fitted, 2, 16);
+        let (bucket_rows, embedding) = export_rows(&fitted, 16);
         // By prompts (9, 7, then the two 2s by bucket): buckets 12, 5, 3, 9.
         assert_eq!(embedding, [3.0, 3.5, 1.0, 1.5, 0.0, 0.5, 2.0, 2.5]);
         for (b, &r) in bucket_rows.iter().enumerate() {

@@ -120,22 +120,78 @@ fn low_rank_head_is_exported_as_a_full_matrix_of_that_rank() {
     o.net.head_rank = 1;
     o.epochs = 5;
     let trained = train(&table, &config, rows.len(), vec![], &o).unwrap();
-    let (w2, h) = (&trained.weights.w2, o.net.hidden);
-    // The MLP's units, then the linear path's: one per tier (3 tiers, more varying features).
+    let (w2, h, k) = (&trained.weights.w2, o.net.hidden, o.members);
+    // Each member's units side by side, then the linear path's: one per tier (3 tiers, more
+    // varying features than tiers), shared by the members.
     let width = trained.router.meta().network.hidden;
-    assert_eq!(width, h + 3);
+    assert_eq!(width, k * h + 3);
     assert_eq!(w2.len(), 3 * width);
-    // Rank 1: every tier's row is a multiple of the first (|cos| = 1), and training moved them.
-    let dot = |i: usize, j: usize| -> f64 {
-        (0..h)
-            .map(|k| w2[i * width + k] as f64 * w2[j * width + k] as f64)
-            .sum()
-    };
-    for t in 1..3 {
-        let cos = dot(0, t) / (dot(0, 0) * dot(t, t)).sqrt();
-        assert!((cos.abs() - 1.0).abs() < 1e-4, "tier {t}: cos {cos}");
+    // Rank 1 per member: within a member's block every tier's row is a multiple of the first
+    // (|cos| = 1), and training moved them.
+    for m in 0..k {
+        let dot = |i: usize, j: usize| -> f64 {
+            (m * h..(m + 1) * h)
+                .map(|c| w2[i * width + c] as f64 * w2[j * width + c] as f64)
+                .sum()
+        };
+        for t in 1..3 {
+            let cos = dot(0, t) / (dot(0, 0) * dot(t, t)).sqrt();
+            assert!(
+                (cos.abs() - 1.0).abs() < 1e-4,
+                "member {m}, tier {t}: cos {cos}"
+            );
+        }
+        assert!(dot(0, 0) > 0.0);
     }
-    assert!(dot(0, 0) > 0.0);
+}
+
+#[test]
+fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
+    let (rows, config) = synthetic(200, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let mut o = quick();
+    o.epochs = 4;
+    let summary = |members: usize| {
+        let o = TrainOptions {
+            members,
+            ..o.clone()
+        };
+        let t = train(&table, &config, rows.len(), vec![], &o).unwrap();
+        (
+            t.router.meta().training.clone(),
+            t.router.meta().network,
+            t.epochs,
+        )
+    };
+    let (one, net1, _) = summary(1);
+    let (three, net3, epochs) = summary(3);
+    assert_eq!((one.train_prompts, one.val_prompts), (160, 40));
+    assert_eq!(three.members.len(), 3);
+    let seeds: Vec<u64> = three.members.iter().map(|m| m.seed).collect();
+    assert_eq!(seeds, [o.seed, o.seed + 1, o.seed + 2]);
+    for m in &three.members {
+        assert_eq!((m.train_prompts, m.val_prompts), (160, 40));
+        assert!(m.best_epoch >= 1 && m.best_epoch <= m.epochs);
+    }
+    // Three different splits validate more prompts than one (at most 120), and train on
+    // (nearly) all of them.
+    assert!(
+        three.val_prompts > 80 && three.val_prompts <= 120,
+        "{three:?}"
+    );
+    assert!(three.train_prompts > 190, "{three:?}");
+    assert_eq!(
+        three.epochs,
+        three.members.iter().map(|m| m.epochs).sum::<usize>()
+    );
+    assert_eq!(epochs.len(), three.epochs);
+    assert!(epochs.iter().any(|e| e.member == 2));
+    // Side by side in one net: three times the embedding width.
+    assert_eq!(net3.dim, 3 * net1.dim);
+    assert!(three
+        .val_metrics
+        .iter()
+        .all(|v| v.n > one.val_metrics[0].n / 2));
 }
 
 #[test]
