@@ -1,8 +1,8 @@
 //! Bagging folded into one net. Each member is fitted on its own seeded split (its validation
 //! prompts early-stop and calibrate it alone), so together they train on nearly every prompt
 //! and their averaged logits vary less with the split and the seed than any one of them: on
-//! small logs that variance is most of a router's error. [`fold`] writes the average of the
-//! members' calibrated logits as one plain net of the same form (members side by side), so
+//! small logs that variance is a large part of a router's error. [`fold`] writes the average of
+//! the members' calibrated logits as one plain net of the same form (members side by side), so
 //! serving still runs one embedding bag and one MLP.
 use tierwise_router::policy::Platt;
 

@@ -29,9 +29,9 @@ pub fn masked_bce(logits: &Tensor, y: &Tensor, mask: &Tensor) -> Result<Tensor> 
 /// Hyper-parameters.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
-    /// Embedding width.
+    /// Embedding width (of one net: an ensemble's members sit side by side).
     pub dim: usize,
-    /// Hidden width.
+    /// Hidden width (of one net).
     pub hidden: usize,
     /// Maximum epochs.
     pub epochs: usize,
@@ -60,8 +60,9 @@ pub struct NetConfig {
 }
 
 /// A fitted net in training form: the dense layers act on the standardised dense features (see
-/// [`crate::dense::DenseScale`]) and the linear path is its own matrix; [`crate::dense::export_layers`]
-/// turns it into the serving MLP. Compact embedding: row i is bucket `rows[i]`.
+/// [`crate::dense::DenseScale`]) and the linear path is its own matrix;
+/// [`crate::dense::export_layers`] turns it into the serving MLP. Compact embedding: row i is
+/// bucket `rows[i]`.
 #[derive(Debug, Clone)]
 pub struct Net {
     /// Embedding width.
