@@ -39,6 +39,10 @@ pub struct Args {
     /// longer, and routing a little longer).
     #[arg(long, default_value_t = 4)]
     members: usize,
+    /// Leave out the linear member (per-tier logistic regressions on the bag of tokens and the
+    /// numeric features, averaged in next to the MLP members).
+    #[arg(long)]
+    no_linear: bool,
     /// Hash buckets for token unigrams and bigrams.
     #[arg(long, default_value_t = 1 << 18)]
     buckets: u32,
@@ -119,6 +123,9 @@ pub fn run(a: Args) -> Result<()> {
         ..TrainOptions::default()
     };
     opts.net.head_rank = a.head_rank;
+    if a.no_linear {
+        opts.linear = None;
+    }
     let trained = train(&table, &config, set.rows.len(), shas, &opts)?;
     trained.write(&a.out)?;
     for e in &trained.epochs {
@@ -132,6 +139,12 @@ pub fn run(a: Args) -> Result<()> {
     }
     let m = trained.router.meta();
     let s = &m.training;
+    for l in s.members.iter().filter(|l| l.linear) {
+        eprintln!(
+            "linear member (seed {}): val loss {:.4}, latest kept epoch {} of {}",
+            l.seed, l.val_loss, l.best_epoch, l.epochs
+        );
+    }
     println!(
         "trained {} member(s) on {} prompts ({} trained some member / {} validated some \
          member), {} epochs in all (best {} on average), {:.1} s",

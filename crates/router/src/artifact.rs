@@ -137,6 +137,10 @@ pub struct MemberFit {
     pub best_epoch: usize,
     /// Its validation loss there.
     pub val_loss: f64,
+    /// A linear member (per-tier logistic regressions; `epochs` then counts every penalty's
+    /// epochs, and `best_epoch` is the kept one's, over all tiers at most).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub linear: bool,
 }
 
 /// `router.json`.

@@ -239,6 +239,12 @@ fn main() {
             if let Some(v) = env("TW_FLOOR") {
                 opts.net.dense_floor = v;
             }
+            if std::env::var("TW_LINEAR").as_deref() == Ok("0") {
+                opts.linear = None;
+            }
+            if let (Some(v), Some(l)) = (env("TW_LINW"), opts.linear.as_mut()) {
+                l.share = Some(v);
+            }
             if let Some(v) = env("TW_VAL") {
                 opts.val_split = v;
             }

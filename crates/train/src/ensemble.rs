@@ -13,13 +13,21 @@ use crate::net::Net;
 /// `(net_k, maps_k)`: embedding columns side by side (a bucket without a row in one member is 0
 /// there, as it was for that member), hidden units side by side (each reading its own member's
 /// columns and the shared dense features), output rows and linear paths scaled by `a_kt / K`.
-/// Every member must share `dim`, the dense width and the tiers; row counts may differ.
+/// Every member must share the dense width and the tiers; widths and row counts may differ.
 pub fn fold(members: &[(&Net, &[Platt])]) -> Net {
     let k = members.len();
     let (net0, _) = members[0];
-    let (dim, nt) = (net0.dim, net0.layers.b2.len());
-    let d = net0.layers.w1.len() / net0.layers.hidden.max(1) - dim;
-    let width = k * dim;
+    let nt = net0.layers.b2.len();
+    let d = net0.layers.w1.len() / net0.layers.hidden.max(1) - net0.dim;
+    // Member m's embedding columns start at offset[m].
+    let offset: Vec<usize> = members
+        .iter()
+        .scan(0, |at, (n, _)| {
+            *at += n.dim;
+            Some(*at - n.dim)
+        })
+        .collect();
+    let width: usize = members.iter().map(|(n, _)| n.dim).sum();
     // Union of the rows, each with the most prompts any member counted for it.
     let mut rows: Vec<u32> = members
         .iter()
@@ -30,11 +38,12 @@ pub fn fold(members: &[(&Net, &[Platt])]) -> Net {
     let mut row_prompts = vec![0u32; rows.len()];
     let mut embedding = vec![0f32; rows.len() * width];
     for (m, (n, _)) in members.iter().enumerate() {
+        let dim = n.dim;
         for (i, &b) in n.rows.iter().enumerate() {
             let r = rows.binary_search(&b).expect("row in the union");
             row_prompts[r] = row_prompts[r].max(n.row_prompts[i]);
-            embedding[r * width + m * dim..r * width + (m + 1) * dim]
-                .copy_from_slice(&n.embedding[i * dim..(i + 1) * dim]);
+            let at = r * width + offset[m];
+            embedding[at..at + dim].copy_from_slice(&n.embedding[i * dim..(i + 1) * dim]);
         }
     }
     let hidden: usize = members.iter().map(|(n, _)| n.layers.hidden).sum();
@@ -46,11 +55,11 @@ pub fn fold(members: &[(&Net, &[Platt])]) -> Net {
     let mut skip = vec![0f32; if with_skip { nt * d } else { 0 }];
     let mut at = 0;
     for (m, (n, maps)) in members.iter().enumerate() {
-        let h = n.layers.hidden;
+        let (h, dim) = (n.layers.hidden, n.dim);
         for row in n.layers.w1.chunks(dim + d) {
-            w1.extend(std::iter::repeat_n(0.0, m * dim));
+            w1.extend(std::iter::repeat_n(0.0, offset[m]));
             w1.extend_from_slice(&row[..dim]);
-            w1.extend(std::iter::repeat_n(0.0, (k - m - 1) * dim));
+            w1.extend(std::iter::repeat_n(0.0, width - offset[m] - dim));
             w1.extend_from_slice(&row[dim..]);
         }
         b1.extend_from_slice(&n.layers.b1);
@@ -82,6 +91,31 @@ pub fn fold(members: &[(&Net, &[Platt])]) -> Net {
         row_prompts,
         embedding,
     }
+}
+
+/// `net` with zero embedding columns appended up to a multiple of `multiple`, so that serving's
+/// bag loops specialised for those widths apply (the logits do not change).
+pub fn pad_width(mut net: Net, multiple: usize) -> Net {
+    let (dim, wide) = (net.dim, net.dim.div_ceil(multiple.max(1)) * multiple.max(1));
+    if wide == dim {
+        return net;
+    }
+    let input = net.layers.w1.len() / net.layers.hidden.max(1);
+    let widen = |v: &[f32], row: usize| -> Vec<f32> {
+        v.chunks(row)
+            .flat_map(|r| {
+                r[..dim]
+                    .iter()
+                    .copied()
+                    .chain(std::iter::repeat_n(0.0, wide - dim))
+                    .chain(r[dim..].iter().copied())
+            })
+            .collect()
+    };
+    net.embedding = widen(&net.embedding, dim);
+    net.layers.w1 = widen(&net.layers.w1, input);
+    net.dim = wide;
+    net
 }
 
 #[cfg(test)]
@@ -134,8 +168,8 @@ mod tests {
     #[test]
     fn folded_net_gives_the_mean_of_the_members_calibrated_logits() {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let (dim, d, nt) = (3, 4, 2);
-        let member = |rng: &mut ChaCha8Rng, rows: Vec<u32>, hidden: usize| Net {
+        let (d, nt) = (4, 2);
+        let member = |rng: &mut ChaCha8Rng, rows: Vec<u32>, hidden: usize, dim: usize| Net {
             dim,
             layers: Layers {
                 w1: uniform(rng, hidden * (dim + d)),
@@ -149,11 +183,11 @@ mod tests {
             embedding: uniform(rng, rows.len() * dim),
             rows,
         };
-        // Overlapping but different rows, different hidden widths.
+        // Overlapping but different rows, different hidden and embedding widths.
         let nets = [
-            member(&mut rng, vec![1, 4, 9], 5),
-            member(&mut rng, vec![4, 7], 3),
-            member(&mut rng, vec![0, 9, 12], 4),
+            member(&mut rng, vec![1, 4, 9], 5, 3),
+            member(&mut rng, vec![4, 7], 3, 3),
+            member(&mut rng, vec![0, 9, 12], 4, 2),
         ];
         let maps: Vec<Vec<Platt>> = (0..3)
             .map(|_| {
@@ -173,8 +207,11 @@ mod tests {
         let f = fold(&pairs);
         assert_eq!(
             (f.dim, f.layers.hidden, f.rows.clone()),
-            (9, 12, vec![0, 1, 4, 7, 9, 12])
+            (8, 12, vec![0, 1, 4, 7, 9, 12])
         );
+        // Padding to a multiple of 16 adds zero columns only.
+        let padded = pad_width(f.clone(), 16);
+        assert_eq!((padded.dim, padded.embedding.len()), (16, 6 * 16));
         // Bucket 9's prompt count is the larger of the two members' (0 + ... : 2 and 1).
         assert_eq!(f.row_prompts[4], 2);
         for _ in 0..30 {
@@ -184,6 +221,7 @@ mod tests {
                 .collect();
             let x = uniform(&mut rng, d);
             let got = logits(&f, &bag, &x);
+            assert_eq!(got, logits(&padded, &bag, &x));
             for t in 0..nt {
                 let want: f64 = nets
                     .iter()

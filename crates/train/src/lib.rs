@@ -15,6 +15,7 @@ pub mod data;
 pub mod dense;
 pub mod ensemble;
 pub mod error;
+pub mod linear;
 pub mod net;
 mod pipeline;
 pub mod sparse_adam;

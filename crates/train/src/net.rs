@@ -232,6 +232,30 @@ fn uniform(rng: &mut ChaCha8Rng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.random_range(-bound..bound)).collect()
 }
 
+/// The buckets that get an embedding row, sorted, and how many `train` prompts hold each: those
+/// seen in at least `min_count` training prompts (rarer ones could only be memorised, and every
+/// row costs optimiser time on every step). Never empty: a lone row 0 stands in for none.
+pub fn embedding_rows(data: &Dataset, train: &[usize], min_count: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut all: Vec<u32> = train
+        .iter()
+        .flat_map(|&i| data.examples[i].buckets.iter().copied())
+        .collect();
+    all.sort_unstable();
+    let mut rows: Vec<u32> = Vec::new();
+    let mut row_prompts: Vec<u32> = Vec::new();
+    for run in all.chunk_by(|a, b| a == b) {
+        if run.len() >= min_count.max(1) {
+            rows.push(run[0]);
+            row_prompts.push(run.len() as u32);
+        }
+    }
+    if rows.is_empty() {
+        rows.push(0);
+        row_prompts.push(0);
+    }
+    (rows, row_prompts)
+}
+
 /// Fit on `train` prompts, early-stopping on `val` prompts, with the dense features standardised
 /// by `scale`; `on_epoch(epoch, train, val)`.
 pub fn fit(
@@ -243,25 +267,7 @@ pub fn fit(
     mut on_epoch: impl FnMut(usize, f64, f64),
 ) -> Result<Trained> {
     let dev = Device::Cpu;
-    // Buckets seen in at least `min_count` training prompts get an embedding row; rarer ones
-    // could only be memorised, and every row costs optimiser time on every step.
-    let mut all: Vec<u32> = train
-        .iter()
-        .flat_map(|&i| data.examples[i].buckets.iter().copied())
-        .collect();
-    all.sort_unstable();
-    let mut rows: Vec<u32> = Vec::new();
-    let mut row_prompts: Vec<u32> = Vec::new();
-    for run in all.chunk_by(|a, b| a == b) {
-        if run.len() >= cfg.min_count.max(1) {
-            rows.push(run[0]);
-            row_prompts.push(run.len() as u32);
-        }
-    }
-    if rows.is_empty() {
-        rows.push(0);
-        row_prompts.push(0);
-    }
+    let (rows, row_prompts) = embedding_rows(data, train, cfg.min_count);
     let row_of: HashMap<u32, u32> = rows
         .iter()
         .enumerate()

@@ -20,8 +20,9 @@ use crate::calib::Calibration;
 use crate::data::Dataset;
 use crate::dense::{export_layers, DenseScale};
 use crate::error::{Error, Result};
+use crate::linear::LinearConfig;
 use crate::net::{self, Net, NetConfig};
-use crate::{calib, cost, curve, ensemble, tokenizer};
+use crate::{calib, cost, curve, ensemble, linear, tokenizer};
 
 /// Training settings.
 #[derive(Debug, Clone)]
@@ -35,9 +36,9 @@ pub struct TrainOptions {
     /// Share of prompts each member holds out for its early stopping and calibration (the λ
     /// curve is drawn on every prompt some member held out).
     pub val_split: f64,
-    /// Members of the ensemble: each is fitted on its own seeded split (seeds `seed`,
+    /// MLP members of the ensemble: each is fitted on its own seeded split (seeds `seed`,
     /// `seed + 1`, …) and their calibrated logits are averaged in one net
-    /// ([`crate::ensemble`]).
+    /// ([`crate::ensemble`]). May be 0 when there is a linear member.
     pub members: usize,
     /// Hash buckets.
     pub buckets: u32,
@@ -49,6 +50,9 @@ pub struct TrainOptions {
     pub calibration: Calibration,
     /// Network and optimiser settings (seed and epochs are taken from above).
     pub net: NetConfig,
+    /// Add a linear member (per-tier logistic regressions on the bag and the dense features,
+    /// [`crate::linear`]) next to the MLP members, with its own split (seed `seed + members`).
+    pub linear: Option<LinearConfig>,
     /// Show a progress bar (only on a terminal).
     pub progress: bool,
 }
@@ -79,6 +83,7 @@ impl Default for TrainOptions {
                 dense_skip: true,
                 dense_floor: 0.1,
             },
+            linear: Some(LinearConfig::default()),
             progress: false,
         }
     }
@@ -271,7 +276,11 @@ pub fn train(
         },
     };
 
-    let k = opts.members.max(1);
+    let k = if opts.linear.is_some() {
+        opts.members
+    } else {
+        opts.members.max(1)
+    };
     let bar = if opts.progress {
         progress::bar((k * opts.epochs) as u64, "training", false)
     } else {
@@ -281,9 +290,24 @@ pub fn train(
     let mut nets: Vec<(Net, Vec<Platt>)> = Vec::with_capacity(k);
     // Out of bag: per prompt, the sum of the calibrated logits of the members it validated.
     let mut oob = vec![vec![0f64; nt]; table.len()];
-    let mut oob_n = vec![0usize; table.len()];
+    let mut oob_n = vec![0f64; table.len()];
+    // Each member's share of the ensemble's logit: the linear member its configured share (an
+    // equal one by default), the MLP members the rest, equally.
+    let lin_share = match &opts.linear {
+        Some(l) if k > 0 => l.share.unwrap_or(1.0 / (k + 1) as f64).clamp(0.0, 1.0),
+        Some(_) => 1.0,
+        None => 0.0,
+    };
+    let share = |m: usize| {
+        if m == k {
+            lin_share
+        } else {
+            (1.0 - lin_share) / k as f64
+        }
+    };
     let mut trained_on = vec![false; table.len()];
-    for m in 0..k {
+    let all = k + opts.linear.is_some() as usize;
+    for m in 0..all {
         let seed = opts.seed.wrapping_add(m as u64);
         let (train, val) = split(&usable, opts.val_split, seed);
         let cfg = NetConfig {
@@ -291,16 +315,22 @@ pub fn train(
             epochs: opts.epochs,
             ..opts.net.clone()
         };
-        let fitted = net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
-            bar.inc(1);
-            bar.set_message(format!("member {}/{k} loss {tl:.4} val {vl:.4}", m + 1));
-            epochs.push(Epoch {
-                member: m,
-                epoch,
-                train_loss: tl,
-                val_loss: vl,
-            });
-        })?;
+        let fitted = match (m == k, &opts.linear) {
+            (true, Some(lin)) => {
+                bar.set_message(format!("linear member {}/{all}", m + 1));
+                linear::fit(&data, &train, &val, &scale, lin, seed)
+            }
+            _ => net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
+                bar.inc(1);
+                bar.set_message(format!("member {}/{k} loss {tl:.4} val {vl:.4}", m + 1));
+                epochs.push(Epoch {
+                    member: m,
+                    epoch,
+                    train_loss: tl,
+                    val_loss: vl,
+                });
+            })?,
+        };
         // Calibrate with the plain-Rust forward pass that serving uses.
         let judge = if val.is_empty() { &train } else { &val };
         let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
@@ -335,9 +365,9 @@ pub fn train(
         let maps = calib::fit_maps(&cells, opts.calibration);
         for (&p, z) in judge.iter().zip(&logits) {
             for t in 0..nt {
-                oob[p][t] += maps[t].a * z[t] as f64 + maps[t].b;
+                oob[p][t] += share(m) * (maps[t].a * z[t] as f64 + maps[t].b);
             }
-            oob_n[p] += 1;
+            oob_n[p] += share(m);
         }
         train.iter().for_each(|&p| trained_on[p] = true);
         meta.training.members.push(MemberFit {
@@ -347,29 +377,43 @@ pub fn train(
             epochs: fitted.epochs,
             best_epoch: fitted.best_epoch,
             val_loss: fitted.val_loss,
+            linear: m == k,
         });
+        // `fold` averages over all members: scale the map so this one counts with its share.
+        let w = share(m) * all as f64;
+        let maps = maps
+            .iter()
+            .map(|p| Platt {
+                a: p.a * w,
+                b: p.b * w,
+            })
+            .collect();
         nets.push((fitted.net, maps));
     }
     bar.finish_and_clear();
 
     let pairs: Vec<(&Net, &[Platt])> = nets.iter().map(|(n, m)| (n, m.as_slice())).collect();
-    let (weights, shape) = export(&ensemble::fold(&pairs), &scale, opts.buckets);
+    // Padded to a multiple of 16 columns, the widths serving has specialised bag loops for.
+    let folded = ensemble::pad_width(ensemble::fold(&pairs), 16);
+    let (weights, shape) = export(&folded, &scale, opts.buckets);
     meta.network = shape;
-    let judged: Vec<usize> = (0..table.len()).filter(|&p| oob_n[p] > 0).collect();
+    let judged: Vec<usize> = (0..table.len()).filter(|&p| oob_n[p] > 0.0).collect();
     let s = &mut meta.training;
     s.train_prompts = trained_on.iter().filter(|&&x| x).count();
     s.val_prompts = judged.len();
-    s.epochs = s.members.iter().map(|m| m.epochs).sum();
-    s.best_epoch =
-        (s.members.iter().map(|m| m.best_epoch as f64).sum::<f64>() / k as f64).round() as usize;
-    s.val_loss = s.members.iter().map(|m| m.val_loss).sum::<f64>() / k as f64;
+    // Epochs and losses of the MLP members (the linear member's are in its own entry).
+    let mlp: Vec<&MemberFit> = s.members.iter().filter(|m| !m.linear).collect();
+    let per = mlp.len().max(1) as f64;
+    s.epochs = mlp.iter().map(|m| m.epochs).sum();
+    s.best_epoch = (mlp.iter().map(|m| m.best_epoch as f64).sum::<f64>() / per).round() as usize;
+    s.val_loss = mlp.iter().map(|m| m.val_loss).sum::<f64>() / per;
     s.calibration = format!("{}, per member on its validation prompts", opts.calibration);
     let probs: Vec<Vec<f32>> = judged
         .iter()
         .map(|&p| {
             oob[p]
                 .iter()
-                .map(|&z| (1.0 / (1.0 + (-z / oob_n[p] as f64).exp())) as f32)
+                .map(|&z| (1.0 / (1.0 + (-z / oob_n[p]).exp())) as f32)
                 .collect()
         })
         .collect();

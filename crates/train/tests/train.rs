@@ -121,11 +121,21 @@ fn low_rank_head_is_exported_as_a_full_matrix_of_that_rank() {
     o.epochs = 5;
     let trained = train(&table, &config, rows.len(), vec![], &o).unwrap();
     let (w2, h, k) = (&trained.weights.w2, o.net.hidden, o.members);
-    // Each member's units side by side, then the linear path's: one per tier (3 tiers, more
-    // varying features than tiers), shared by the members.
+    // Each MLP member's units side by side, the linear member's (one per tier, read by its
+    // tier only), then the dense linear path's: one per tier (3 tiers, more varying features
+    // than tiers), shared by the members.
     let width = trained.router.meta().network.hidden;
-    assert_eq!(width, k * h + 3);
+    assert_eq!(width, k * h + 3 + 3);
     assert_eq!(w2.len(), 3 * width);
+    for t in 0..3 {
+        for u in 0..3 {
+            assert_eq!(
+                w2[t * width + k * h + u] != 0.0,
+                t == u,
+                "tier {t}, unit {u}"
+            );
+        }
+    }
     // Rank 1 per member: within a member's block every tier's row is a multiple of the first
     // (|cos| = 1), and training moved them.
     for m in 0..k {
@@ -151,9 +161,10 @@ fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
     let table = OutcomeTable::build(&rows, &config);
     let mut o = quick();
     o.epochs = 4;
-    let summary = |members: usize| {
+    let summary = |members: usize, linear: bool| {
         let o = TrainOptions {
             members,
+            linear: if linear { o.linear.clone() } else { None },
             ..o.clone()
         };
         let t = train(&table, &config, rows.len(), vec![], &o).unwrap();
@@ -163,8 +174,8 @@ fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
             t.epochs,
         )
     };
-    let (one, net1, _) = summary(1);
-    let (three, net3, epochs) = summary(3);
+    let (one, net1, _) = summary(1, false);
+    let (three, net3, epochs) = summary(3, false);
     assert_eq!((one.train_prompts, one.val_prompts), (160, 40));
     assert_eq!(three.members.len(), 3);
     let seeds: Vec<u64> = three.members.iter().map(|m| m.seed).collect();
@@ -192,6 +203,21 @@ fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
         .val_metrics
         .iter()
         .all(|v| v.n > one.val_metrics[0].n / 2));
+    // A linear member comes last, on the next seed's split, with a column per tier (the width
+    // padded to a multiple of 16); the ensemble's epochs stay those of the MLP members.
+    let (with, net_l, epochs_l) = summary(3, true);
+    assert_eq!(with.members.len(), 4);
+    let lin = &with.members[3];
+    assert!(lin.linear && with.members[..3].iter().all(|m| !m.linear));
+    assert_eq!(
+        (lin.seed, lin.train_prompts, lin.val_prompts),
+        (o.seed + 3, 160, 40)
+    );
+    assert!(lin.best_epoch >= 1 && lin.best_epoch <= lin.epochs);
+    assert_eq!(net_l.dim, (3 * net1.dim + 3).div_ceil(16) * 16);
+    assert_eq!(with.epochs, three.epochs);
+    assert_eq!(epochs_l.len(), three.epochs);
+    assert!(with.val_prompts > three.val_prompts, "{with:?}");
 }
 
 #[test]

@@ -1,0 +1,319 @@
+//! The linear member: per tier, an L2-regularised logistic regression on the mean-pooled bag of
+//! buckets and the standardised dense features (AdaGrad, seeded; the penalty and epoch chosen
+//! by validation loss), written as a [`Net`] of the MLP members' form so that
+//! [`crate::ensemble::fold`] averages it in and serving runs no extra code.
+//!
+//! Why: the MLP members start their embeddings at zero and early-stop within a few epochs, so
+//! they read mostly the dense features; a convex fit reaches the per-token weights a bag of
+//! words needs (on GSM8K a linear fit on the bag and the dense features ranks prompts better
+//! than either alone).
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::data::Dataset;
+use crate::dense::{DenseScale, Layers};
+use crate::net::{embedding_rows, Net, Trained};
+
+/// Settings of the linear member.
+#[derive(Debug, Clone)]
+pub struct LinearConfig {
+    /// Epochs per penalty (the best epoch on validation is kept).
+    pub epochs: usize,
+    /// AdaGrad step.
+    pub lr: f32,
+    /// L2 penalties tried; the one with the lowest validation loss is kept, per tier.
+    pub l2: Vec<f32>,
+    /// Minimum number of training prompts a bucket must occur in to get a weight.
+    pub min_count: usize,
+    /// Its share of the ensemble's averaged logit (`None`: an equal share with the MLP
+    /// members).
+    pub share: Option<f64>,
+}
+
+impl Default for LinearConfig {
+    fn default() -> Self {
+        LinearConfig {
+            epochs: 20,
+            lr: 0.5,
+            l2: vec![1e-5, 1e-4, 1e-3, 1e-2],
+            min_count: 2,
+            share: None,
+        }
+    }
+}
+
+/// One prompt's features: `(row, weight)` of its buckets that have a row, then the
+/// standardised dense features.
+struct Row {
+    sparse: Vec<(u32, f32)>,
+    dense: Vec<f32>,
+}
+
+/// The weights of one tier's regression.
+#[derive(Clone)]
+struct Fit {
+    w: Vec<f32>,
+    u: Vec<f32>,
+    b: f32,
+}
+
+impl Fit {
+    fn logit(&self, x: &Row) -> f32 {
+        let s: f32 = x.sparse.iter().map(|&(r, v)| self.w[r as usize] * v).sum();
+        let d: f32 = x.dense.iter().zip(&self.u).map(|(x, u)| x * u).sum();
+        self.b + s + d
+    }
+}
+
+/// Mean log loss of `fit` on the `(row, label)` cells.
+fn loss(fit: &Fit, xs: &[Row], cells: &[(usize, f32)]) -> f64 {
+    let s: f64 = cells
+        .iter()
+        .map(|&(p, y)| {
+            let z = fit.logit(&xs[p]) as f64;
+            z.max(0.0) - z * y as f64 + (-z.abs()).exp().ln_1p()
+        })
+        .sum();
+    s / cells.len().max(1) as f64
+}
+
+/// Fit on `train`, choosing each tier's penalty and epoch on `val` (on `train` when `val` is
+/// empty); the dense features are standardised by `scale`. Tiers are fitted in parallel, each
+/// with its own seeded order (seed, tier), so the result does not depend on the thread count.
+/// `epochs` counts every penalty's epochs; `best_epoch` is the latest kept over the tiers (1 is
+/// the first epoch of the first penalty); `val_loss` is over every validation cell.
+pub fn fit(
+    data: &Dataset,
+    train: &[usize],
+    val: &[usize],
+    scale: &DenseScale,
+    cfg: &LinearConfig,
+    seed: u64,
+) -> Trained {
+    let nt = data.tiers;
+    let (rows, row_prompts) = embedding_rows(data, train, cfg.min_count);
+    let xs: Vec<Row> = data
+        .examples
+        .iter()
+        .map(|e| {
+            let sparse = e
+                .buckets
+                .iter()
+                .zip(&e.weights)
+                .filter_map(|(b, &w)| rows.binary_search(b).ok().map(|r| (r as u32, w)))
+                .collect();
+            let mut dense = Vec::with_capacity(e.dense.len());
+            scale.apply(&e.dense, &mut dense);
+            Row { sparse, dense }
+        })
+        .collect();
+    let d = xs.first().map_or(0, |x| x.dense.len());
+    let judge = if val.is_empty() { train } else { val };
+    let cells = |set: &[usize], t: usize| -> Vec<(usize, f32)> {
+        set.iter()
+            .filter(|&&p| data.mask[p * nt + t] > 0.0)
+            .map(|&p| (p, data.y[p * nt + t]))
+            .collect()
+    };
+    let fits: Vec<(Fit, f64, usize, usize)> = (0..nt)
+        .into_par_iter()
+        .map(|t| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9e37_79b9));
+            let mut tr = cells(train, t);
+            let va = cells(judge, t);
+            let (pos, n) = tr
+                .iter()
+                .fold((1.0f32, 2.0f32), |(p, n), c| (p + c.1, n + 1.0));
+            let start = Fit {
+                w: vec![0.0; rows.len()],
+                u: vec![0.0; d],
+                b: (pos / (n - pos)).ln(),
+            };
+            let mut best = (loss(&start, &xs, &va), start.clone(), 0);
+            let mut epoch = 0;
+            for &l2 in &cfg.l2 {
+                let mut f = start.clone();
+                let mut g2w = vec![1e-8f32; rows.len()];
+                let mut g2u = vec![1e-8f32; d];
+                let mut g2b = 1e-8f32;
+                for _ in 0..cfg.epochs {
+                    epoch += 1;
+                    tr.shuffle(&mut rng);
+                    for &(p, y) in &tr {
+                        let x = &xs[p];
+                        let g = 1.0 / (1.0 + (-f.logit(x)).exp()) - y;
+                        for &(r, v) in &x.sparse {
+                            let r = r as usize;
+                            let gk = g * v + l2 * f.w[r];
+                            g2w[r] += gk * gk;
+                            f.w[r] -= cfg.lr * gk / g2w[r].sqrt();
+                        }
+                        for (k, &v) in x.dense.iter().enumerate() {
+                            let gk = g * v + l2 * f.u[k];
+                            g2u[k] += gk * gk;
+                            f.u[k] -= cfg.lr * gk / g2u[k].sqrt();
+                        }
+                        g2b += g * g;
+                        f.b -= cfg.lr * g / g2b.sqrt();
+                    }
+                    let l = loss(&f, &xs, &va);
+                    if l < best.0 - 1e-6 {
+                        best = (l, f.clone(), epoch);
+                    }
+                }
+            }
+            (best.1, best.0, best.2, va.len())
+        })
+        .collect();
+    let cells_n: usize = fits.iter().map(|f| f.3).sum();
+    let val_loss = fits.iter().map(|f| f.1 * f.3 as f64).sum::<f64>() / cells_n.max(1) as f64;
+    let best_epoch = fits.iter().map(|f| f.2).max().unwrap_or(0);
+    let fits: Vec<Fit> = fits.into_iter().map(|f| f.0).collect();
+    Trained {
+        net: as_net(&fits, rows, row_prompts, d),
+        epochs: cfg.epochs * cfg.l2.len(),
+        best_epoch,
+        val_loss,
+    }
+}
+
+/// The regressions as a net: embedding column t holds tier t's bucket weights; hidden unit t
+/// passes column t through, shifted by its bound so the ReLU never cuts it (a mean of rows
+/// with weights summing to at most 1 lies within the largest row weight, `M_t`); the dense
+/// weights are the linear path.
+fn as_net(fits: &[Fit], rows: Vec<u32>, row_prompts: Vec<u32>, d: usize) -> Net {
+    let nt = fits.len();
+    let mut embedding = vec![0f32; rows.len() * nt];
+    let (mut w1, mut b1) = (vec![0f32; nt * (nt + d)], vec![0f32; nt]);
+    let (mut w2, mut b2) = (vec![0f32; nt * nt], vec![0f32; nt]);
+    let mut skip = Vec::with_capacity(nt * d);
+    for (t, f) in fits.iter().enumerate() {
+        for (r, &w) in f.w.iter().enumerate() {
+            embedding[r * nt + t] = w;
+        }
+        let bound = f.w.iter().fold(0f32, |m, w| m.max(w.abs())) + 1.0;
+        w1[t * (nt + d) + t] = 1.0;
+        b1[t] = bound;
+        w2[t * nt + t] = 1.0;
+        b2[t] = f.b - bound;
+        skip.extend_from_slice(&f.u);
+    }
+    Net {
+        dim: nt,
+        layers: Layers {
+            w1,
+            b1,
+            w2,
+            b2,
+            hidden: nt,
+        },
+        skip,
+        rows,
+        row_prompts,
+        embedding,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::Rng;
+
+    use super::*;
+    use crate::data::Example;
+
+    /// The net's training-form logits: mean bag, standardised dense `x`, ReLU layer, skip path.
+    fn net_logits(n: &Net, bag: &[(u32, f32)], x: &[f32]) -> Vec<f32> {
+        let mut input = vec![0f32; n.dim];
+        for &(b, w) in bag {
+            let r = n.rows.binary_search(&b).unwrap();
+            for (a, e) in input
+                .iter_mut()
+                .zip(&n.embedding[r * n.dim..(r + 1) * n.dim])
+            {
+                *a += w * e;
+            }
+        }
+        input.extend_from_slice(x);
+        let l = &n.layers;
+        let h: Vec<f32> = l
+            .w1
+            .chunks(input.len())
+            .zip(&l.b1)
+            .map(|(row, b)| (b + row.iter().zip(&input).map(|(w, v)| w * v).sum::<f32>()).max(0.0))
+            .collect();
+        (0..l.b2.len())
+            .map(|t| {
+                let hid: f32 = (0..l.hidden).map(|j| l.w2[t * l.hidden + j] * h[j]).sum();
+                let skip: f32 = (0..x.len()).map(|k| n.skip[t * x.len() + k] * x[k]).sum();
+                l.b2[t] + hid + skip
+            })
+            .collect()
+    }
+
+    #[test]
+    fn as_net_gives_each_tiers_regression_exactly() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (rows, d) = (6usize, 3usize);
+        let fits: Vec<Fit> = (0..2)
+            .map(|_| Fit {
+                w: (0..rows).map(|_| rng.random_range(-5.0..5.0)).collect(),
+                u: (0..d).map(|_| rng.random_range(-1.0..1.0)).collect(),
+                b: rng.random_range(-1.0..1.0),
+            })
+            .collect();
+        let net = as_net(&fits, (0..rows as u32).collect(), vec![1; rows], d);
+        for _ in 0..50 {
+            // A mean bag: weights summing to 1 at most (the rest on buckets without a row).
+            let raw: Vec<f32> = (0..rows).map(|_| rng.random_range(0.0..1.0)).collect();
+            let total = raw.iter().sum::<f32>() + rng.random_range(0.0..2.0);
+            let bag: Vec<(u32, f32)> = raw
+                .iter()
+                .enumerate()
+                .map(|(r, w)| (r as u32, w / total))
+                .collect();
+            let x: Vec<f32> = (0..d).map(|_| rng.random_range(-3.0..3.0)).collect();
+            let row = Row {
+                sparse: bag.clone(),
+                dense: x.clone(),
+            };
+            for (t, (f, got)) in fits.iter().zip(net_logits(&net, &bag, &x)).enumerate() {
+                assert!((f.logit(&row) - got).abs() < 1e-4, "tier {t}");
+            }
+        }
+    }
+
+    /// Prompts whose bucket 1 or 2 decides the pass of tier 0 (tier 1 always passes): the fit
+    /// separates them, picks a penalty on validation, and is the same for the same seed.
+    #[test]
+    fn learns_which_bucket_fails_a_tier() {
+        let n = 200;
+        let examples: Vec<Example> = (0..n)
+            .map(|i| Example {
+                buckets: vec![1 + (i % 2) as u32, 10 + (i % 7) as u32],
+                weights: vec![0.5, 0.5],
+                dense: vec![(i % 5) as f32],
+            })
+            .collect();
+        let y: Vec<f32> = (0..n).flat_map(|i| [(i % 2) as f32, 1.0]).collect();
+        let data = Dataset {
+            examples,
+            mask: vec![1.0; 2 * n],
+            y,
+            tiers: 2,
+        };
+        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
+        let scale = DenseScale::fit(&data, &train, 1, 0.1);
+        let cfg = LinearConfig::default();
+        let fit1 = fit(&data, &train, &val, &scale, &cfg, 9);
+        let fit2 = fit(&data, &train, &val, &scale, &cfg, 9);
+        assert_eq!(fit1.net.embedding, fit2.net.embedding);
+        assert!(fit1.best_epoch >= 1 && fit1.best_epoch <= fit1.epochs);
+        assert!(fit1.val_loss < 0.2, "{}", fit1.val_loss);
+        let row = |b: u32| fit1.net.rows.binary_search(&b).unwrap() * 2;
+        let e = &fit1.net.embedding;
+        // Tier 0: bucket 2 (odd prompts, which pass) far above bucket 1.
+        assert!(e[row(2)] - e[row(1)] > 4.0, "{e:?}");
+    }
+}
