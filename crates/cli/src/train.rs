@@ -43,6 +43,10 @@ pub struct Args {
     /// numeric features, averaged in next to the MLP members).
     #[arg(long)]
     no_linear: bool,
+    /// The linear member's share of the ensemble's averaged logit (the MLP members share the
+    /// rest equally).
+    #[arg(long, default_value_t = 0.4)]
+    linear_share: f64,
     /// Hash buckets for token unigrams and bigrams.
     #[arg(long, default_value_t = 1 << 18)]
     buckets: u32,
@@ -123,8 +127,10 @@ pub fn run(a: Args) -> Result<()> {
         ..TrainOptions::default()
     };
     opts.net.head_rank = a.head_rank;
-    if a.no_linear {
-        opts.linear = None;
+    match opts.linear.as_mut() {
+        Some(_) if a.no_linear => opts.linear = None,
+        Some(l) => l.share = Some(a.linear_share),
+        None => {}
     }
     let trained = train(&table, &config, set.rows.len(), shas, &opts)?;
     trained.write(&a.out)?;

@@ -3,6 +3,7 @@
 //!
 //! Holds: tokenizer training, featurisation at training time (through the router's own
 //! featuriser, so training and serving cannot disagree), the network and its masked stable loss,
+//! the linear member and the ensemble that folds the members into one net,
 //! calibration, the cost model and the λ choice, and the baselines the quality bench compares
 //! against. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
 #![deny(missing_docs)]

@@ -27,8 +27,10 @@ pub struct LinearConfig {
     pub l2: Vec<f32>,
     /// Minimum number of training prompts a bucket must occur in to get a weight.
     pub min_count: usize,
-    /// Its share of the ensemble's averaged logit (`None`: an equal share with the MLP
-    /// members).
+    /// Its share of the ensemble's logit, the MLP members sharing the rest equally (`None`: an
+    /// equal share with them). The default, 0.4, was chosen by 5-fold cross-validation over 20
+    /// seeds on four sets at once (RouterBench ARC, MBPP, Winogrande, RouteLLM GSM8K): 0.2
+    /// (equal with four MLP members) left GSM8K behind TF-IDF, 0.55 MBPP behind the prior.
     pub share: Option<f64>,
 }
 
@@ -39,7 +41,7 @@ impl Default for LinearConfig {
             lr: 0.5,
             l2: vec![1e-5, 1e-4, 1e-3, 1e-2],
             min_count: 2,
-            share: None,
+            share: Some(0.4),
         }
     }
 }

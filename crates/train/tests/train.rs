@@ -220,6 +220,54 @@ fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
     assert!(with.val_prompts > three.val_prompts, "{with:?}");
 }
 
+/// The linear member's share: alone (no MLP member) it routes the synthetic difficulty; at
+/// share 0 the router is the MLP members' (its columns carry no weight); at share 1 it is the
+/// linear member's.
+#[test]
+fn linear_member_share_weighs_it_against_the_mlp_members() {
+    let (rows, config) = synthetic(240, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let mut o = quick();
+    o.epochs = 6;
+    // The linear member's seed is `seed + members`: `shift` lines the seeds up.
+    let with_seed = |members: usize, share: Option<f64>, shift: u64| {
+        let mut o = TrainOptions {
+            members,
+            seed: o.seed + shift,
+            ..o.clone()
+        };
+        match share {
+            Some(s) => o.linear.as_mut().unwrap().share = Some(s),
+            None => o.linear = None,
+        }
+        train(&table, &config, rows.len(), vec![], &o)
+            .unwrap()
+            .router
+    };
+    let with = |members, share| with_seed(members, share, 0);
+    let easy = Prompt::text("Question 1: please explain the hello and the lunch.");
+    let hard = Prompt::text("Question 3: please explain the proof and the lemma.");
+    let alone = with(0, Some(1.0));
+    assert_eq!(alone.meta().training.members.len(), 1);
+    let (e, h) = (alone.predict(&easy), alone.predict(&hard));
+    assert!(e.p[0] > h.p[0] + 0.2, "easy {:?} hard {:?}", e.p, h.p);
+    let (de, dh) = (
+        alone.decide(&easy).difficulty,
+        alone.decide(&hard).difficulty,
+    );
+    assert!(dh > de, "easy {de}, hard {dh}");
+    let close = |a: &Router, b: &Router| {
+        [&easy, &hard].iter().all(|q| {
+            let (x, y) = (a.predict(q).p, b.predict(q).p);
+            x.iter().zip(&y).all(|(x, y)| (x - y).abs() < 1e-4)
+        })
+    };
+    assert!(close(&with(2, Some(0.0)), &with(2, None)));
+    let alone2 = with_seed(0, Some(1.0), 2);
+    assert!(close(&with(2, Some(1.0)), &alone2));
+    assert!(!close(&with(2, Some(0.4)), &alone2));
+}
+
 #[test]
 fn masked_loss_learns_from_partial_logs() {
     let (rows, config) = synthetic(360, true);
