@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of `tierwise train` on the RouterBench train split (3 tasks, 11 tiers) and on the
 # RouteLLM MMLU split, with the import done first (not timed). Needs ../shared/datasets.
+# TRAIN_ARGS adds flags to `tierwise train` (e.g. TRAIN_ARGS=--no-linear).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=../shared/datasets
@@ -14,6 +15,6 @@ echo "threads: $(nproc)"
 for set in "rb datasets/routerbench/tiers.toml" "mmlu datasets/routellm/tiers.toml"; do
   read -r name tiers <<<"$set"
   /usr/bin/time -f "$name: %e s wall, %U s user, %M KB max RSS" \
-    $BIN train --logs $T/$name.jsonl --tiers $tiers --out $T/model-$name >/dev/null
+    $BIN train --logs $T/$name.jsonl --tiers $tiers --out $T/model-$name ${TRAIN_ARGS:-} >/dev/null
 done
 rm -rf "$T"

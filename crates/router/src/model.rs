@@ -91,6 +91,10 @@ impl Model {
             48 => self.bag::<48>(prompt.text, &mut x[..dim]),
             80 => self.bag::<80>(prompt.text, &mut x[..dim]),
             96 => self.bag::<96>(prompt.text, &mut x[..dim]),
+            // With a linear member (a column per tier), padded to a multiple of 8.
+            56 => self.bag::<56>(prompt.text, &mut x[..dim]),
+            72 => self.bag::<72>(prompt.text, &mut x[..dim]),
+            88 => self.bag::<88>(prompt.text, &mut x[..dim]),
             _ => self.bag_any(prompt.text, &mut x[..dim]),
         };
         if n > 0 {

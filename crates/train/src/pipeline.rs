@@ -393,8 +393,8 @@ pub fn train(
     bar.finish_and_clear();
 
     let pairs: Vec<(&Net, &[Platt])> = nets.iter().map(|(n, m)| (n, m.as_slice())).collect();
-    // Padded to a multiple of 16 columns, the widths serving has specialised bag loops for.
-    let folded = ensemble::pad_width(ensemble::fold(&pairs), 16);
+    // Padded to a multiple of 8 columns, the widths serving has specialised bag loops for.
+    let folded = ensemble::pad_width(ensemble::fold(&pairs), 8);
     let (weights, shape) = export(&folded, &scale, opts.buckets);
     meta.network = shape;
     let judged: Vec<usize> = (0..table.len()).filter(|&p| oob_n[p] > 0.0).collect();

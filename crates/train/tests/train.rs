@@ -204,7 +204,7 @@ fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
         .iter()
         .all(|v| v.n > one.val_metrics[0].n / 2));
     // A linear member comes last, on the next seed's split, with a column per tier (the width
-    // padded to a multiple of 16); the ensemble's epochs stay those of the MLP members.
+    // padded to a multiple of 8); the ensemble's epochs stay those of the MLP members.
     let (with, net_l, epochs_l) = summary(3, true);
     assert_eq!(with.members.len(), 4);
     let lin = &with.members[3];
@@ -214,7 +214,7 @@ fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
         (o.seed + 3, 160, 40)
     );
     assert!(lin.best_epoch >= 1 && lin.best_epoch <= lin.epochs);
-    assert_eq!(net_l.dim, (3 * net1.dim + 3).div_ceil(16) * 16);
+    assert_eq!(net_l.dim, (3 * net1.dim + 3).div_ceil(8) * 8);
     assert_eq!(with.epochs, three.epochs);
     assert_eq!(epochs_l.len(), three.epochs);
     assert!(with.val_prompts > three.val_prompts, "{with:?}");
