@@ -34,9 +34,10 @@ pub struct Args {
     /// calibration; λ is chosen on every prompt some member held out.
     #[arg(long, default_value_t = 0.2)]
     val_split: f64,
-    /// Members of the ensemble: each trains on its own seeded split, and their calibrated
-    /// logits are averaged in one net (steadier on small logs; training takes that many times
-    /// longer, and routing a little longer).
+    /// MLP members of the ensemble: each trains on its own seeded split, and their calibrated
+    /// logits are averaged in one net with the linear member's (steadier on small logs;
+    /// training takes that many times longer, and routing a little longer). 0 leaves the
+    /// linear member alone.
     #[arg(long, default_value_t = 4)]
     members: usize,
     /// Leave out the linear member (per-tier logistic regressions on the bag of tokens and the
@@ -45,7 +46,7 @@ pub struct Args {
     no_linear: bool,
     /// The linear member's share of the ensemble's averaged logit (the MLP members share the
     /// rest equally).
-    #[arg(long, default_value_t = 0.4)]
+    #[arg(long, default_value_t = 0.4, value_parser = unit_share)]
     linear_share: f64,
     /// Hash buckets for token unigrams and bigrams.
     #[arg(long, default_value_t = 1 << 18)]
@@ -202,4 +203,13 @@ pub fn run(a: Args) -> Result<()> {
     }
     println!("wrote {}", a.out.display());
     Ok(())
+}
+
+/// A share in [0, 1].
+fn unit_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        Ok(x) => Err(format!("{x} is not a share between 0 and 1")),
+        Err(e) => Err(format!("`{s}` is not a number: {e}")),
+    }
 }

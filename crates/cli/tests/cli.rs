@@ -109,6 +109,23 @@ fn bad_input_names_file_line_and_field() {
     std::fs::write(&empty, "").unwrap();
     let err = fails(&["stats", "--logs", s(&empty)]);
     assert!(err.contains("empty.jsonl: no usable rows"), "{err}");
+
+    let args = [
+        "train",
+        "--logs",
+        s(&logs),
+        "--tiers",
+        "t.toml",
+        "--out",
+        "m",
+    ];
+    for (share, want) in [
+        ("1.5", "1.5 is not a share between 0 and 1"),
+        ("half", "`half` is not a number"),
+    ] {
+        let err = fails(&[&args[..], &["--linear-share", share]].concat());
+        assert!(err.contains(want), "{err}");
+    }
 }
 
 #[test]

@@ -288,7 +288,8 @@ pub fn train(
     };
     let mut epochs = Vec::new();
     let mut nets: Vec<(Net, Vec<Platt>)> = Vec::with_capacity(k);
-    // Out of bag: per prompt, the sum of the calibrated logits of the members it validated.
+    // Out of bag: per prompt, the share-weighted sum of the calibrated logits of the members it
+    // validated (`oob`), and the sum of their shares (`oob_n`).
     let mut oob = vec![vec![0f64; nt]; table.len()];
     let mut oob_n = vec![0f64; table.len()];
     // Each member's share of the ensemble's logit: the linear member its configured share (an
