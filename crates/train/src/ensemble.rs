@@ -124,45 +124,10 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::net::reference_logits as logits;
 
     fn uniform(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
         (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
-    }
-
-    /// Training-form logits: bag of `(bucket, weight)`, standardised dense features `x`.
-    fn logits(n: &Net, bag: &[(u32, f32)], x: &[f32]) -> Vec<f32> {
-        let mut input = vec![0f32; n.dim];
-        for &(b, w) in bag {
-            if let Ok(r) = n.rows.binary_search(&b) {
-                let row = &n.embedding[r * n.dim..(r + 1) * n.dim];
-                input.iter_mut().zip(row).for_each(|(a, e)| *a += w * e);
-            }
-        }
-        input.extend_from_slice(x);
-        let l = &n.layers;
-        let h: Vec<f32> = (0..l.hidden)
-            .map(|u| {
-                let z = l.b1[u]
-                    + (0..input.len())
-                        .map(|j| l.w1[u * input.len() + j] * input[j])
-                        .sum::<f32>();
-                z.max(0.0)
-            })
-            .collect();
-        (0..l.b2.len())
-            .map(|t| {
-                let mut z = l.b2[t]
-                    + (0..l.hidden)
-                        .map(|u| l.w2[t * l.hidden + u] * h[u])
-                        .sum::<f32>();
-                if !n.skip.is_empty() {
-                    z += (0..x.len())
-                        .map(|j| n.skip[t * x.len() + j] * x[j])
-                        .sum::<f32>();
-                }
-                z
-            })
-            .collect()
     }
 
     #[test]

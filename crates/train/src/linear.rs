@@ -224,35 +224,7 @@ mod tests {
 
     use super::*;
     use crate::data::Example;
-
-    /// The net's training-form logits: mean bag, standardised dense `x`, ReLU layer, skip path.
-    fn net_logits(n: &Net, bag: &[(u32, f32)], x: &[f32]) -> Vec<f32> {
-        let mut input = vec![0f32; n.dim];
-        for &(b, w) in bag {
-            let r = n.rows.binary_search(&b).unwrap();
-            for (a, e) in input
-                .iter_mut()
-                .zip(&n.embedding[r * n.dim..(r + 1) * n.dim])
-            {
-                *a += w * e;
-            }
-        }
-        input.extend_from_slice(x);
-        let l = &n.layers;
-        let h: Vec<f32> = l
-            .w1
-            .chunks(input.len())
-            .zip(&l.b1)
-            .map(|(row, b)| (b + row.iter().zip(&input).map(|(w, v)| w * v).sum::<f32>()).max(0.0))
-            .collect();
-        (0..l.b2.len())
-            .map(|t| {
-                let hid: f32 = (0..l.hidden).map(|j| l.w2[t * l.hidden + j] * h[j]).sum();
-                let skip: f32 = (0..x.len()).map(|k| n.skip[t * x.len() + k] * x[k]).sum();
-                l.b2[t] + hid + skip
-            })
-            .collect()
-    }
+    use crate::net::reference_logits;
 
     #[test]
     fn as_net_gives_each_tiers_regression_exactly() {
@@ -280,7 +252,11 @@ mod tests {
                 sparse: bag.clone(),
                 dense: x.clone(),
             };
-            for (t, (f, got)) in fits.iter().zip(net_logits(&net, &bag, &x)).enumerate() {
+            for (t, (f, got)) in fits
+                .iter()
+                .zip(reference_logits(&net, &bag, &x))
+                .enumerate()
+            {
                 assert!((f.logit(&row) - got).abs() < 1e-4, "tier {t}");
             }
         }

@@ -405,5 +405,43 @@ pub fn fit(
     })
 }
 
+#[cfg(test)]
+/// Test reference: a net's training-form logits, straight from the definition, for a bag of
+/// `(bucket, weight)` (buckets without a row add nothing) and standardised dense features `x`.
+pub(crate) fn reference_logits(n: &Net, bag: &[(u32, f32)], x: &[f32]) -> Vec<f32> {
+    let mut input = vec![0f32; n.dim];
+    for &(b, w) in bag {
+        if let Ok(r) = n.rows.binary_search(&b) {
+            let row = &n.embedding[r * n.dim..(r + 1) * n.dim];
+            input.iter_mut().zip(row).for_each(|(a, e)| *a += w * e);
+        }
+    }
+    input.extend_from_slice(x);
+    let l = &n.layers;
+    let h: Vec<f32> = (0..l.hidden)
+        .map(|u| {
+            let z = l.b1[u]
+                + (0..input.len())
+                    .map(|j| l.w1[u * input.len() + j] * input[j])
+                    .sum::<f32>();
+            z.max(0.0)
+        })
+        .collect();
+    (0..l.b2.len())
+        .map(|t| {
+            let mut z = l.b2[t]
+                + (0..l.hidden)
+                    .map(|u| l.w2[t * l.hidden + u] * h[u])
+                    .sum::<f32>();
+            if !n.skip.is_empty() {
+                z += (0..x.len())
+                    .map(|j| n.skip[t * x.len() + j] * x[j])
+                    .sum::<f32>();
+            }
+            z
+        })
+        .collect()
+}
+
 /// DType used throughout (f32 on CPU).
 pub const DTYPE: DType = DType::F32;
