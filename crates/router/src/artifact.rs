@@ -104,11 +104,11 @@ pub struct TrainingSummary {
     /// Prompts that validated at least one member: the calibration metrics and the λ curve are
     /// computed on them, each from the members it validated (out of bag).
     pub val_prompts: usize,
-    /// Epochs run, summed over the members.
+    /// Epochs run, summed over the MLP members (a linear member's are in its own entry).
     pub epochs: usize,
-    /// Mean over the members of the epoch whose weights were kept (1-based, rounded).
+    /// Mean over the MLP members of the epoch whose weights were kept (1-based, rounded).
     pub best_epoch: usize,
-    /// Mean over the members of their best validation loss (masked BCE).
+    /// Mean over the MLP members of their best validation loss (masked BCE).
     pub val_loss: f64,
     /// Each member of the ensemble (empty in artifacts written before ensembles).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
