@@ -12,6 +12,7 @@ mod ascii;
 mod counts;
 pub mod error;
 pub mod features;
+mod layer;
 pub mod model;
 mod pieces;
 pub mod policy;

@@ -2,7 +2,8 @@
 //! bigram) ⊕ dense features → ReLU layer → one logit per tier.
 use crate::artifact::Weights;
 use crate::features::{bigram_hash, Featuriser, PromptView};
-use crate::simd::{add_rows, axpys};
+use crate::layer::Columns;
+use crate::simd::add_rows;
 
 /// Featuriser plus weights: raw logits for a prompt (no calibration, no policy).
 #[derive(Debug, Clone)]
@@ -14,17 +15,10 @@ pub struct Model {
     tiers: usize,
     /// The embedding row of every token id's unigram bucket (`bucket_rows` looked up once).
     unigram_rows: Vec<i32>,
-    /// `w1` transposed, `[dim + dense, hidden]`: the hidden layer as `input` axpys.
-    w1t: Vec<f32>,
-    /// `w2` transposed, `[hidden, tiers]`.
-    w2t: Vec<f32>,
-}
-
-/// Transpose a row-major `[rows, cols]` matrix.
-fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    (0..cols)
-        .flat_map(|c| (0..rows).map(move |r| m[r * cols + c]))
-        .collect()
+    /// `w1` as cut columns: the hidden layer.
+    w1: Columns,
+    /// `w2` as cut columns: the output layer.
+    w2: Columns,
 }
 
 /// The value `Iterator::sum` starts from for `f32` (the reference forward pass sums with it;
@@ -34,15 +28,16 @@ fn sum_start() -> f32 {
 }
 
 impl Model {
-    /// A model from its parts; sizes must agree (checked by the artifact loader).
+    /// A model from its parts; sizes must agree and weights be finite (both checked by the
+    /// artifact loader).
     pub fn new(featuriser: Featuriser, weights: Weights, dim: usize, hidden: usize) -> Self {
         let tiers = weights.b2.len();
         let input = dim + featuriser.config().dense_len();
         let unigram_rows = (0..featuriser.tokenizer().get_vocab_size(true) as u32)
             .map(|id| weights.bucket_rows[featuriser.unigram_bucket(id) as usize])
             .collect();
-        let w1t = transpose(&weights.w1, hidden, input);
-        let w2t = transpose(&weights.w2, tiers, hidden);
+        let w1 = Columns::new(&weights.w1, hidden, input);
+        let w2 = Columns::new(&weights.w2, tiers, hidden);
         Model {
             featuriser,
             weights,
@@ -50,8 +45,8 @@ impl Model {
             hidden,
             tiers,
             unigram_rows,
-            w1t,
-            w2t,
+            w1,
+            w2,
         }
     }
 
@@ -105,14 +100,14 @@ impl Model {
         // Each h[j] sums w1[j][i] · x[i] in order of i, from the same start as `sum`:
         // the same bits as a dot product per row, with the rows side by side.
         h.iter_mut().for_each(|a| *a = sum_start());
-        axpys(h, &self.w1t, x);
+        self.w1.add_to(h, x);
         h.iter_mut()
             .zip(&self.weights.b1)
             .for_each(|(a, b)| *a = (*a + b).max(0.0));
         let tiers = self.tiers.min(out.len());
         let o = &mut out[..tiers];
         o.iter_mut().for_each(|a| *a = sum_start());
-        axpys(o, &self.w2t, h);
+        self.w2.add_to(o, h);
         o.iter_mut()
             .zip(&self.weights.b2)
             .for_each(|(a, b)| *a += b);

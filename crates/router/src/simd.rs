@@ -43,20 +43,6 @@ multiversion! {
     fn add_rows<const D: usize>(acc: &mut [f32; D], emb: &[f32], rows: &[u32]) = add_rows_body
 }
 
-#[inline(always)]
-fn axpys_body(out: &mut [f32], cols: &[f32], x: &[f32]) {
-    let n = out.len().max(1);
-    for (col, &xi) in cols.chunks_exact(n).zip(x) {
-        out.iter_mut().zip(col).for_each(|(a, w)| *a += w * xi);
-    }
-}
-
-multiversion! {
-    /// `out += Σ_i x[i] · cols[i]`, in order of `i` (`cols`: `x.len()` columns of
-    /// `out.len()` floats): a layer's sums with its weight matrix transposed.
-    fn axpys(out: &mut [f32], cols: &[f32], x: &[f32]) = axpys_body
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,19 +66,5 @@ mod tests {
         let mut base = [0f32; 32];
         add_rows_body(&mut base, &emb, &rows);
         assert_eq!(got.map(f32::to_bits), base.map(f32::to_bits));
-
-        let (x, cols) = (&emb[..40], &emb[100..100 + 40 * 24]);
-        let mut got = vec![0.25f32; 24];
-        axpys(&mut got, cols, x);
-        let mut plain = [0.25f32; 24];
-        for (i, &xi) in x.iter().enumerate() {
-            for (j, a) in plain.iter_mut().enumerate() {
-                *a += cols[i * 24 + j] * xi;
-            }
-        }
-        assert_eq!(
-            got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-            plain.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-        );
     }
 }
