@@ -123,8 +123,10 @@ fn bad_input_names_file_line_and_field() {
         ("1.5", "1.5 is not a share between 0 and 1"),
         ("half", "`half` is not a number"),
     ] {
-        let err = fails(&[&args[..], &["--linear-share", share]].concat());
-        assert!(err.contains(want), "{err}");
+        for flag in ["--linear-share", "--shrink"] {
+            let err = fails(&[&args[..], &[flag, share]].concat());
+            assert!(err.contains(want), "{flag}: {err}");
+        }
     }
 }
 

@@ -107,7 +107,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
     let p = |f: &str| dir.path().join(f);
     let tiers = demo.join("tiers.toml");
     let heldout = demo.join("heldout.jsonl");
-    ok(&[
+    let trained = ok(&[
         "train",
         "--logs",
         s(&demo.join("train.jsonl")),
@@ -116,6 +116,11 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         "--out",
         s(&p("real")),
     ]);
+    assert!(
+        trained.contains("shrink toward the prior: ")
+            && trained.contains("(out-of-bag AIQ by shrink: 0.25 → "),
+        "{trained}"
+    );
     ok(&[
         "eval",
         "--model",

@@ -118,8 +118,23 @@ pub struct TrainingSummary {
     /// How the calibration was chosen (e.g. `platt, α=0.5 (validation AIQ …; prior alone …)`).
     #[serde(default)]
     pub calibration: String,
+    /// The shrink toward the prior kept: the served logit of tier t is
+    /// `shrink · ensemble logit + (1 − shrink) · prior logit of t` (1: no shrink).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub shrink: f64,
+    /// Each shrink tried with the out-of-bag AIQ it gave, `[shrink, aiq]` (empty: none tried).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shrink_oob_aiq: Vec<[f64; 2]>,
     /// Training prompt fingerprints.
     pub train_fingerprints: Fingerprints,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
 }
 
 /// How one member of the ensemble was fitted.

@@ -65,8 +65,17 @@ impl Model {
         self.tiers
     }
 
-    /// Raw logits of `prompt` into `out` (length = tiers).
+    /// Raw logits of `prompt` into `out[..tiers]`.
+    ///
+    /// # Panics
+    /// If `out` is shorter than the tier count.
     pub fn logits(&self, prompt: &PromptView, out: &mut [f32]) {
+        assert!(
+            out.len() >= self.tiers,
+            "logits: room for {} of {} tiers",
+            out.len(),
+            self.tiers
+        );
         let (dim, hidden) = (self.dim, self.hidden);
         let input = dim + self.featuriser.config().dense_len();
         let mut stack = [0f32; 512];
@@ -104,8 +113,7 @@ impl Model {
         h.iter_mut()
             .zip(&self.weights.b1)
             .for_each(|(a, b)| *a = (*a + b).max(0.0));
-        let tiers = self.tiers.min(out.len());
-        let o = &mut out[..tiers];
+        let o = &mut out[..self.tiers];
         o.iter_mut().for_each(|a| *a = sum_start());
         self.w2.add_to(o, h);
         o.iter_mut()

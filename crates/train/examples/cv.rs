@@ -14,6 +14,7 @@ use tierwise_core::import::{import_routellm, import_routerbench, RouteLlmOptions
 use tierwise_core::{folds, text, LogRow, OutcomeTable, TierConfig};
 use tierwise_eval::{resample_weights, EvalTable, Evaluator, Predictions};
 use tierwise_router::Prompt;
+use tierwise_train::shrink::Shrink;
 use tierwise_train::{baselines, cost, train, Calibration, TrainOptions};
 
 const METHODS: [&str; 3] = ["router", "prior", "tfidf-lr"];
@@ -244,6 +245,15 @@ fn main() {
             }
             if let (Some(v), Some(l)) = (env("TW_LINW"), opts.linear.as_mut()) {
                 l.share = Some(v);
+            }
+            match (env("TW_SHRINK"), env("TW_SHRINK_MARGIN")) {
+                (Some(v), _) => opts.shrink = Shrink::Fixed(v),
+                (None, Some(m)) => {
+                    if let Shrink::OutOfBag { margin, .. } = &mut opts.shrink {
+                        *margin = m;
+                    }
+                }
+                (None, None) => {}
             }
             if let Some(v) = env("TW_VAL") {
                 opts.val_split = v;

@@ -4,8 +4,8 @@
 //! Holds: tokenizer training, featurisation at training time (through the router's own
 //! featuriser, so training and serving cannot disagree), the network and its masked stable loss,
 //! the linear member and the ensemble that folds the members into one net,
-//! calibration, the cost model and the λ choice, and the baselines the quality bench compares
-//! against. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
+//! calibration, the shrink toward the prior, the cost model and the λ choice, and the baselines
+//! the quality bench compares against. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
 #![deny(missing_docs)]
 
 pub mod baselines;
@@ -19,6 +19,7 @@ pub mod error;
 pub mod linear;
 pub mod net;
 mod pipeline;
+pub mod shrink;
 pub mod sparse_adam;
 pub mod tokenizer;
 

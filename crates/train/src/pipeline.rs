@@ -22,6 +22,7 @@ use crate::dense::{export_layers, DenseScale};
 use crate::error::{Error, Result};
 use crate::linear::LinearConfig;
 use crate::net::{self, Net, NetConfig};
+use crate::shrink::{self, Shrink};
 use crate::{calib, cost, curve, ensemble, linear, tokenizer};
 
 /// Training settings.
@@ -53,6 +54,8 @@ pub struct TrainOptions {
     /// Add a linear member (per-tier logistic regressions on the bag and the dense features,
     /// [`crate::linear`]) next to the MLP members, with its own split (seed `seed + members`).
     pub linear: Option<LinearConfig>,
+    /// How far the ensemble's logits are shrunk toward the per-tier prior ([`crate::shrink`]).
+    pub shrink: Shrink,
     /// Show a progress bar (only on a terminal).
     pub progress: bool,
 }
@@ -84,6 +87,7 @@ impl Default for TrainOptions {
                 dense_floor: 0.1,
             },
             linear: Some(LinearConfig::default()),
+            shrink: Shrink::default(),
             progress: false,
         }
     }
@@ -272,6 +276,8 @@ pub fn train(
             members: Vec::new(),
             val_metrics: Vec::new(),
             calibration: String::new(),
+            shrink: 1.0,
+            shrink_oob_aiq: Vec::new(),
             train_fingerprints: fingerprints,
         },
     };
@@ -393,12 +399,61 @@ pub fn train(
     }
     bar.finish_and_clear();
 
+    let judged: Vec<usize> = (0..table.len()).filter(|&p| oob_n[p] > 0.0).collect();
+    // Out of bag, per judged prompt: the calibrated logits (share-weighted mean of its members').
+    let mut oob_logits: Vec<Vec<f64>> = judged
+        .iter()
+        .map(|&p| oob[p].iter().map(|z| z / oob_n[p]).collect())
+        .collect();
+    let expected: Vec<Vec<f64>> = judged
+        .iter()
+        .map(|&p| {
+            let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
+            meta.cost_model.iter().map(|c| c.cost(tokens)).collect()
+        })
+        .collect();
+    meta.cost_scale = cost_scale(expected.iter().map(Vec::as_slice), meta.tiers.len());
+    let logged = curve::outcomes(&table.subset(&judged), &expected);
+    // The shrink toward the prior, scored on the fully observed out-of-bag prompts, then
+    // applied to every member's map (the folded net serves it) and to the out-of-bag logits.
+    let prior = shrink::prior_logits(table);
+    let (s, tried) = match (&opts.shrink, logged.rows.len() >= curve::MIN_LOGGED) {
+        (Shrink::OutOfBag { .. }, false) => (1.0, Vec::new()),
+        (how, _) => {
+            let z: Vec<Vec<f64>> = logged.rows.iter().map(|&i| oob_logits[i].clone()).collect();
+            let e: Vec<&[f64]> = logged
+                .rows
+                .iter()
+                .map(|&i| expected[i].as_slice())
+                .collect();
+            let evidence = shrink::Evidence {
+                logits: &z,
+                q: &logged.q,
+                c: &logged.c,
+                expected: &e,
+                scale: meta.cost_scale,
+            };
+            shrink::choose(how, |x| evidence.aiq(x, &prior))
+        }
+    };
+    for (_, maps) in nets.iter_mut() {
+        for (m, &r) in maps.iter_mut().zip(&prior) {
+            *m = shrink::after(*m, s, r);
+        }
+    }
+    for z in oob_logits.iter_mut() {
+        z.iter_mut()
+            .zip(&prior)
+            .for_each(|(z, &r)| *z = s * *z + (1.0 - s) * r);
+    }
+    meta.training.shrink = s;
+    meta.training.shrink_oob_aiq = tried;
+
     let pairs: Vec<(&Net, &[Platt])> = nets.iter().map(|(n, m)| (n, m.as_slice())).collect();
     // Padded to a multiple of 8 columns, the widths serving has specialised bag loops for.
     let folded = ensemble::pad_width(ensemble::fold(&pairs), 8);
     let (weights, shape) = export(&folded, &scale, opts.buckets);
     meta.network = shape;
-    let judged: Vec<usize> = (0..table.len()).filter(|&p| oob_n[p] > 0.0).collect();
     let s = &mut meta.training;
     s.train_prompts = trained_on.iter().filter(|&&x| x).count();
     s.val_prompts = judged.len();
@@ -409,12 +464,11 @@ pub fn train(
     s.best_epoch = (mlp.iter().map(|m| m.best_epoch as f64).sum::<f64>() / per).round() as usize;
     s.val_loss = mlp.iter().map(|m| m.val_loss).sum::<f64>() / per;
     s.calibration = format!("{}, per member on its validation prompts", opts.calibration);
-    let probs: Vec<Vec<f32>> = judged
+    let probs: Vec<Vec<f32>> = oob_logits
         .iter()
-        .map(|&p| {
-            oob[p]
-                .iter()
-                .map(|&z| (1.0 / (1.0 + (-z / oob_n[p]).exp())) as f32)
+        .map(|z| {
+            z.iter()
+                .map(|&z| (1.0 / (1.0 + (-z).exp())) as f32)
                 .collect()
         })
         .collect();
@@ -431,15 +485,6 @@ pub fn train(
             n: y.len(),
         });
     }
-    let expected: Vec<Vec<f64>> = judged
-        .iter()
-        .map(|&p| {
-            let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
-            meta.cost_model.iter().map(|c| c.cost(tokens)).collect()
-        })
-        .collect();
-    meta.cost_scale = cost_scale(expected.iter().map(Vec::as_slice), meta.tiers.len());
-    let logged = curve::outcomes(&table.subset(&judged), &expected);
     type Rows = Vec<Vec<f64>>;
     let (basis, rows_q, rows_c, idx): (&str, Rows, Rows, Vec<usize>) =
         if logged.rows.len() >= curve::MIN_LOGGED {

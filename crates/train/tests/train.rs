@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use tierwise_core::{folds, LogRow, OutcomeTable, Tier, TierConfig};
 use tierwise_router::{features::Featuriser, features::FeaturiserConfig, Prompt, Router};
+use tierwise_train::shrink::{self, Shrink};
 use tierwise_train::{net::masked_bce, tokenizer, train, TrainOptions};
 
 const EASY: [&str; 6] = [
@@ -234,6 +235,7 @@ fn linear_member_share_weighs_it_against_the_mlp_members() {
         let mut o = TrainOptions {
             members,
             seed: o.seed + shift,
+            shrink: Shrink::Fixed(1.0),
             ..o.clone()
         };
         match share {
@@ -266,6 +268,62 @@ fn linear_member_share_weighs_it_against_the_mlp_members() {
     let alone2 = with_seed(0, Some(1.0), 2);
     assert!(close(&with(2, Some(1.0)), &alone2));
     assert!(!close(&with(2, Some(0.4)), &alone2));
+}
+
+/// The shrink toward the prior: at 0 every prompt gets the tiers' smoothed training pass rates,
+/// at ½ each logit is halfway between the unshrunk router's and the prior's; by default the
+/// shrink is chosen by out-of-bag AIQ, and the artifact lists every candidate's.
+#[test]
+fn shrink_moves_the_router_toward_the_prior() {
+    let (rows, config) = synthetic(240, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let with = |how: Shrink| {
+        let o = TrainOptions {
+            epochs: 6,
+            shrink: how,
+            ..quick()
+        };
+        train(&table, &config, rows.len(), vec![], &o)
+            .unwrap()
+            .router
+    };
+    let prompts = [
+        Prompt::text("Question 1: please explain the hello and the lunch."),
+        Prompt::text("Question 3: please explain the proof and the lemma."),
+    ];
+    let prior = shrink::prior_logits(&table);
+    let logit = |p: f32| (p as f64 / (1.0 - p as f64)).ln();
+    let (full, half, none) = (
+        with(Shrink::Fixed(1.0)),
+        with(Shrink::Fixed(0.5)),
+        with(Shrink::Fixed(0.0)),
+    );
+    assert_eq!(half.meta().training.shrink, 0.5);
+    for q in &prompts {
+        let (f, h, n) = (full.predict(q).p, half.predict(q).p, none.predict(q).p);
+        for t in 0..prior.len() {
+            assert!((logit(n[t]) - prior[t]).abs() < 1e-4, "{n:?} vs {prior:?}");
+            let want = 0.5 * logit(f[t]) + 0.5 * prior[t];
+            assert!((logit(h[t]) - want).abs() < 1e-3, "{h:?}: {want} at {t}");
+        }
+    }
+    let auto = with(Shrink::default());
+    let s = &auto.meta().training;
+    let grid: Vec<f64> = s.shrink_oob_aiq.iter().map(|x| x[0]).collect();
+    assert_eq!(grid, [0.25, 0.5, 0.75, 1.0]);
+    let best = s
+        .shrink_oob_aiq
+        .iter()
+        .map(|x| x[1])
+        .fold(f64::MIN, f64::max);
+    let (kept, none) = (
+        s.shrink_oob_aiq.iter().find(|x| x[0] == s.shrink).unwrap(),
+        s.shrink_oob_aiq[3][1],
+    );
+    match best > none + shrink::MARGIN {
+        true => assert_eq!(kept[1], best, "{s:?}"),
+        false => assert_eq!(s.shrink, 1.0, "{s:?}"),
+    }
 }
 
 #[test]
