@@ -9,6 +9,7 @@
 //! ties the prior; where they say much (GSM8K), shrinking loses. So the shrink is chosen per
 //! log: the λ sweep is run out of bag for each candidate and scored by AIQ (metrics.md, through
 //! `tierwise-eval`), and a shrink below 1 is kept only when it beats no shrink by a margin.
+use rayon::prelude::*;
 use tierwise_core::OutcomeTable;
 use tierwise_router::policy::Platt;
 
@@ -115,16 +116,17 @@ fn sigmoid(x: f64) -> f32 {
 }
 
 /// The shrink `how` picks, given each candidate's out-of-bag AIQ (`score`), and every
-/// candidate tried with its AIQ (`[s, aiq]` by s; none for a fixed shrink).
-pub fn choose(how: &Shrink, score: impl Fn(f64) -> f64) -> (f64, Vec<[f64; 2]>) {
+/// candidate tried with its AIQ (`[s, aiq]` by s; none for a fixed shrink). The candidates are
+/// scored in parallel.
+pub fn choose(how: &Shrink, score: impl Fn(f64) -> f64 + Sync) -> (f64, Vec<[f64; 2]>) {
     let (grid, margin) = match how {
         Shrink::Fixed(s) => return (s.clamp(0.0, 1.0), Vec::new()),
         Shrink::OutOfBag { grid, margin } => (grid, *margin),
     };
-    let mut tried = vec![[1.0, score(1.0)]];
-    for &s in grid.iter().filter(|&&s| s > 0.0 && s < 1.0) {
-        tried.push([s, score(s)]);
-    }
+    let candidates: Vec<f64> = std::iter::once(1.0)
+        .chain(grid.iter().copied().filter(|&s| s > 0.0 && s < 1.0))
+        .collect();
+    let mut tried: Vec<[f64; 2]> = candidates.par_iter().map(|&s| [s, score(s)]).collect();
     let mut best = tried[0];
     for &[s, a] in &tried[1..] {
         if a > best[1].max(tried[0][1] + margin) {
