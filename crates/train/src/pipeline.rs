@@ -417,29 +417,16 @@ pub fn train(
     // The shrink toward the prior, scored on the fully observed out-of-bag prompts, then
     // applied to every member's map (the folded net serves it) and to the out-of-bag logits.
     let prior = shrink::prior_logits(table);
-    let (s, tried) = match (&opts.shrink, logged.rows.len() >= curve::MIN_LOGGED) {
-        (Shrink::OutOfBag { .. }, false) => (1.0, Vec::new()),
-        (how, _) => {
-            let z: Vec<Vec<f64>> = logged.rows.iter().map(|&i| oob_logits[i].clone()).collect();
-            let e: Vec<&[f64]> = logged
-                .rows
-                .iter()
-                .map(|&i| expected[i].as_slice())
-                .collect();
-            let evidence = shrink::Evidence {
-                logits: &z,
-                q: &logged.q,
-                c: &logged.c,
-                expected: &e,
-                scale: meta.cost_scale,
-            };
-            shrink::choose(how, |x| evidence.aiq(x, &prior))
-        }
-    };
+    let (s, tried) = shrink::choose_out_of_bag(
+        &opts.shrink,
+        &oob_logits,
+        &logged,
+        &expected,
+        meta.cost_scale,
+        &prior,
+    );
     for (_, maps) in nets.iter_mut() {
-        for (m, &r) in maps.iter_mut().zip(&prior) {
-            *m = shrink::after(*m, s, r);
-        }
+        shrink::apply(maps, s, &prior);
     }
     for z in oob_logits.iter_mut() {
         z.iter_mut()

@@ -20,7 +20,8 @@ use crate::curve;
 pub enum Shrink {
     /// This shrink (1: none, 0: the prior alone).
     Fixed(f64),
-    /// The candidate with the best out-of-bag AIQ; one below 1 only if it beats 1 by `margin`.
+    /// The candidate with the best out-of-bag AIQ; one below 1 only if it beats 1 by `margin`
+    /// (1 when too few out-of-bag prompts have every tier's outcome, [`choose_out_of_bag`]).
     OutOfBag {
         /// Candidates in (0, 1]; 1 is always tried.
         grid: Vec<f64>,
@@ -135,6 +136,44 @@ pub fn choose(how: &Shrink, score: impl Fn(f64) -> f64 + Sync) -> (f64, Vec<[f64
     }
     tried.sort_by(|a, b| a[0].total_cmp(&b[0]));
     (best[0], tried)
+}
+
+/// [`choose`] on the out-of-bag prompts: `logits` and `expected` per judged prompt, `logged`
+/// the fully observed ones among them. With fewer than [`curve::MIN_LOGGED`] of those (logs
+/// where one tier answered each prompt) there is no AIQ to go by: [`Shrink::OutOfBag`] gives 1.
+pub fn choose_out_of_bag(
+    how: &Shrink,
+    logits: &[Vec<f64>],
+    logged: &curve::Outcomes,
+    expected: &[Vec<f64>],
+    scale: f64,
+    prior: &[f64],
+) -> (f64, Vec<[f64; 2]>) {
+    if matches!(how, Shrink::OutOfBag { .. }) && logged.rows.len() < curve::MIN_LOGGED {
+        return (1.0, Vec::new());
+    }
+    let z: Vec<Vec<f64>> = logged.rows.iter().map(|&i| logits[i].clone()).collect();
+    let e: Vec<&[f64]> = logged
+        .rows
+        .iter()
+        .map(|&i| expected[i].as_slice())
+        .collect();
+    let evidence = Evidence {
+        logits: &z,
+        q: &logged.q,
+        c: &logged.c,
+        expected: &e,
+        scale,
+    };
+    choose(how, |s| evidence.aiq(s, prior))
+}
+
+/// Shrink the maps of one member (one per tier) by `s` toward `prior`: as the folded net
+/// averages the members' maps, shrinking each shrinks the average.
+pub fn apply(maps: &mut [Platt], s: f64, prior: &[f64]) {
+    for (m, &r) in maps.iter_mut().zip(prior) {
+        *m = after(*m, s, r);
+    }
 }
 
 #[cfg(test)]
