@@ -21,6 +21,9 @@ pub enum Error {
     /// The data cannot train a router (too few prompts, no outcomes, no costs, …).
     #[error("{0}")]
     Data(String),
+    /// A training option is out of its range.
+    #[error("training option: {0}")]
+    Options(String),
     /// An I/O error with its path.
     #[error("{path}: {source}")]
     Io {

@@ -198,6 +198,7 @@ pub fn train(
     logs_sha256: Vec<String>,
     opts: &TrainOptions,
 ) -> Result<Trained> {
+    opts.shrink.check()?;
     let nt = table.n_tiers();
     let usable: Vec<usize> = (0..table.len())
         .filter(|&p| (0..nt).any(|t| table.passed(p, t).is_some()))
