@@ -7,23 +7,22 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tierwise_core::{text::fnv1a64, OutcomeTable};
 
-/// Per-tier pass rate over the observed cells of `table` (0.5 when a tier has none).
-pub fn prior(table: &OutcomeTable) -> Vec<f32> {
+/// Per tier, `(passes, observed cells)` over `table`.
+pub fn pass_counts(table: &OutcomeTable) -> Vec<(usize, usize)> {
     (0..table.n_tiers())
         .map(|t| {
-            let (mut pos, mut n) = (0usize, 0usize);
-            for p in 0..table.len() {
-                if let Some(pass) = table.passed(p, t) {
-                    pos += pass as usize;
-                    n += 1;
-                }
-            }
-            if n == 0 {
-                0.5
-            } else {
-                pos as f32 / n as f32
-            }
+            (0..table.len())
+                .filter_map(|p| table.passed(p, t))
+                .fold((0, 0), |(pos, n), pass| (pos + pass as usize, n + 1))
         })
+        .collect()
+}
+
+/// Per-tier pass rate over the observed cells of `table` (0.5 when a tier has none).
+pub fn prior(table: &OutcomeTable) -> Vec<f32> {
+    pass_counts(table)
+        .into_iter()
+        .map(|(pos, n)| if n == 0 { 0.5 } else { pos as f32 / n as f32 })
         .collect()
 }
 

@@ -432,7 +432,7 @@ pub fn train(
     for z in oob_logits.iter_mut() {
         z.iter_mut()
             .zip(&prior)
-            .for_each(|(z, &r)| *z = s * *z + (1.0 - s) * r);
+            .for_each(|(z, &r)| *z = shrink::toward(*z, s, r));
     }
     meta.training.shrink = s;
     meta.training.shrink_oob_aiq = tried;

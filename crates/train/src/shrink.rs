@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use tierwise_core::OutcomeTable;
 use tierwise_router::policy::Platt;
 
+use crate::baselines::pass_counts;
 use crate::curve;
 use crate::error::{Error, Result};
 
@@ -67,26 +68,25 @@ impl Shrink {
 
 /// Per tier, the logit of its smoothed pass rate `(passes + ½) / (known + 1)` over `table`.
 pub fn prior_logits(table: &OutcomeTable) -> Vec<f64> {
-    (0..table.n_tiers())
-        .map(|t| {
-            let (mut n, mut k) = (1.0, 0.5);
-            for p in 0..table.len() {
-                if let Some(pass) = table.passed(p, t) {
-                    n += 1.0;
-                    k += pass as u8 as f64;
-                }
-            }
-            let r = k / n;
+    pass_counts(table)
+        .into_iter()
+        .map(|(pos, n)| {
+            let r = (pos as f64 + 0.5) / (n as f64 + 1.0);
             (r / (1.0 - r)).ln()
         })
         .collect()
+}
+
+/// The logit `z` shrunk by `s` toward the prior logit `r`: `s · z + (1 − s) · r`.
+pub fn toward(z: f64, s: f64, r: f64) -> f64 {
+    s * z + (1.0 - s) * r
 }
 
 /// The map `z ↦ s · z + (1 − s) · r` applied after `inner`.
 pub fn after(inner: Platt, s: f64, r: f64) -> Platt {
     Platt {
         a: s * inner.a,
-        b: s * inner.b + (1.0 - s) * r,
+        b: toward(inner.b, s, r),
     }
 }
 
@@ -115,7 +115,7 @@ impl Evidence<'_> {
             .map(|z| {
                 z.iter()
                     .zip(prior)
-                    .map(|(&z, &r)| sigmoid(s * z + (1.0 - s) * r))
+                    .map(|(&z, &r)| sigmoid(toward(z, s, r)))
                     .collect()
             })
             .collect();
