@@ -5,7 +5,8 @@
 //! featuriser, so training and serving cannot disagree), the network and its masked stable loss,
 //! the linear member and the ensemble that folds the members into one net,
 //! calibration, the shrink toward the prior, the cost model and the λ choice, and the baselines
-//! the quality bench compares against. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
+//! the quality bench compares against. Members are fitted in parallel; see [`threads`] for the
+//! candle settings a binary should apply first. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
 #![deny(missing_docs)]
 
 pub mod baselines;
@@ -21,6 +22,7 @@ pub mod net;
 mod pipeline;
 pub mod shrink;
 pub mod sparse_adam;
+pub mod threads;
 pub mod tokenizer;
 
 pub use calib::{Calibration, POOLING};

@@ -188,6 +188,19 @@ fn split(usable: &[usize], val_split: f64, seed: u64) -> (Vec<usize>, Vec<usize>
     (train, val)
 }
 
+/// One member fitted and calibrated on its own split (see [`train`]).
+struct MemberOut {
+    m: usize,
+    seed: u64,
+    train: Vec<usize>,
+    val: Vec<usize>,
+    fitted: net::Trained,
+    epochs: Vec<Epoch>,
+    /// Raw logits of the prompts it is judged on (`val`, or `train` when `val` is empty).
+    logits: Vec<Vec<f32>>,
+    maps: Vec<Platt>,
+}
+
 /// Train a router on `table` (built from `rows` log rows with `config`): `opts.members` nets,
 /// each on its own split, calibrated on its own validation prompts and folded into one
 /// ([`crate::ensemble`]).
@@ -315,62 +328,95 @@ pub fn train(
     };
     let mut trained_on = vec![false; table.len()];
     let all = k + opts.linear.is_some() as usize;
-    for m in 0..all {
-        let seed = opts.seed.wrapping_add(m as u64);
-        let (train, val) = split(&usable, opts.val_split, seed);
-        let cfg = NetConfig {
+    // The members are independent: fit and calibrate them in parallel (candle's CPU kernels on
+    // these small nets use one thread each), then add them up in member order, so the result
+    // does not depend on which finishes first.
+    let fitted: Vec<MemberOut> = (0..all)
+        .into_par_iter()
+        .map(|m| -> Result<MemberOut> {
+            let seed = opts.seed.wrapping_add(m as u64);
+            let (train, val) = split(&usable, opts.val_split, seed);
+            let cfg = NetConfig {
+                seed,
+                epochs: opts.epochs,
+                ..opts.net.clone()
+            };
+            let mut member_epochs = Vec::new();
+            let fitted = match (m == k, &opts.linear) {
+                (true, Some(lin)) => {
+                    bar.set_message(format!("linear member {}/{all}", m + 1));
+                    linear::fit(&data, &train, &val, &scale, lin, seed)
+                }
+                _ => net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
+                    bar.inc(1);
+                    bar.set_message(format!("member {}/{k} loss {tl:.4} val {vl:.4}", m + 1));
+                    member_epochs.push(Epoch {
+                        member: m,
+                        epoch,
+                        train_loss: tl,
+                        val_loss: vl,
+                    });
+                })?,
+            };
+            // Calibrate with the plain-Rust forward pass that serving uses.
+            let judge = if val.is_empty() { &train } else { &val };
+            let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
+            let mut member_meta = meta.clone();
+            member_meta.network = shape;
+            let raw = Router::from_parts(member_meta, weights, tok.clone());
+            let logits: Vec<Vec<f32>> = judge
+                .par_iter()
+                .map(|&p| {
+                    let info = &table.prompts[p];
+                    let mut out = vec![0f32; nt];
+                    raw.model().logits(
+                        &PromptView {
+                            text: &info.text,
+                            turns: info.turns,
+                            feature: info.feature.as_deref(),
+                        },
+                        &mut out,
+                    );
+                    out
+                })
+                .collect();
+            let cells: Vec<(Vec<f32>, Vec<f32>)> = (0..nt)
+                .map(|t| {
+                    judge
+                        .iter()
+                        .zip(&logits)
+                        .filter_map(|(&p, z)| {
+                            table.passed(p, t).map(|pass| (z[t], pass as u8 as f32))
+                        })
+                        .unzip()
+                })
+                .collect();
+            let maps = calib::fit_maps(&cells, opts.calibration);
+            Ok(MemberOut {
+                m,
+                seed,
+                train,
+                val,
+                fitted,
+                epochs: member_epochs,
+                logits,
+                maps,
+            })
+        })
+        .collect::<Result<_>>()?;
+    for out in fitted {
+        let MemberOut {
+            m,
             seed,
-            epochs: opts.epochs,
-            ..opts.net.clone()
-        };
-        let fitted = match (m == k, &opts.linear) {
-            (true, Some(lin)) => {
-                bar.set_message(format!("linear member {}/{all}", m + 1));
-                linear::fit(&data, &train, &val, &scale, lin, seed)
-            }
-            _ => net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
-                bar.inc(1);
-                bar.set_message(format!("member {}/{k} loss {tl:.4} val {vl:.4}", m + 1));
-                epochs.push(Epoch {
-                    member: m,
-                    epoch,
-                    train_loss: tl,
-                    val_loss: vl,
-                });
-            })?,
-        };
-        // Calibrate with the plain-Rust forward pass that serving uses.
+            train,
+            val,
+            fitted,
+            epochs: member_epochs,
+            logits,
+            maps,
+        } = out;
         let judge = if val.is_empty() { &train } else { &val };
-        let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
-        let mut member_meta = meta.clone();
-        member_meta.network = shape;
-        let raw = Router::from_parts(member_meta, weights, tok.clone());
-        let logits: Vec<Vec<f32>> = judge
-            .par_iter()
-            .map(|&p| {
-                let info = &table.prompts[p];
-                let mut out = vec![0f32; nt];
-                raw.model().logits(
-                    &PromptView {
-                        text: &info.text,
-                        turns: info.turns,
-                        feature: info.feature.as_deref(),
-                    },
-                    &mut out,
-                );
-                out
-            })
-            .collect();
-        let cells: Vec<(Vec<f32>, Vec<f32>)> = (0..nt)
-            .map(|t| {
-                judge
-                    .iter()
-                    .zip(&logits)
-                    .filter_map(|(&p, z)| table.passed(p, t).map(|pass| (z[t], pass as u8 as f32)))
-                    .unzip()
-            })
-            .collect();
-        let maps = calib::fit_maps(&cells, opts.calibration);
+        epochs.extend(member_epochs);
         for (&p, z) in judge.iter().zip(&logits) {
             for t in 0..nt {
                 oob[p][t] += share(m) * (maps[t].a * z[t] as f64 + maps[t].b);
