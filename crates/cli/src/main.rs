@@ -39,10 +39,7 @@ enum Command {
 
 fn main() {
     // Before any thread starts: candle's thread settings for training (kept if the user set them).
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    for (key, value) in tierwise_train::threads::env_defaults(|k| std::env::var(k).ok(), threads) {
-        std::env::set_var(key, value);
-    }
+    tierwise_train::threads::apply_env_defaults();
     let cli = Cli::parse();
     let result: Result<i32> = match cli.command {
         Command::Import(a) => import::run(a).map(|_| 0),

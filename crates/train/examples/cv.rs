@@ -141,10 +141,7 @@ fn load(name: &'static str, data: &Path, root: &Path) -> Set {
 }
 
 fn main() {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    for (key, value) in tierwise_train::threads::env_defaults(|k| std::env::var(k).ok(), threads) {
-        std::env::set_var(key, value);
-    }
+    tierwise_train::threads::apply_env_defaults();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut k = 5;
     let mut seed = 7u64;

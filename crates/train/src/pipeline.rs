@@ -328,9 +328,9 @@ pub fn train(
     };
     let mut trained_on = vec![false; table.len()];
     let all = k + opts.linear.is_some() as usize;
-    // The members are independent: fit and calibrate them in parallel (candle's CPU kernels on
-    // these small nets use one thread each), then add them up in member order, so the result
-    // does not depend on which finishes first.
+    // The members are independent: fit and calibrate them in parallel (the nets are small, so
+    // candle's kernels gain little from more threads; see `crate::threads`), then add them up
+    // in member order, so the result does not depend on which finishes first.
     let fitted: Vec<MemberOut> = (0..all)
         .into_par_iter()
         .map(|m| -> Result<MemberOut> {

@@ -7,8 +7,8 @@
 //! - element-wise kernels hand work to candle's own pool, whose waiting workers spin on the
 //!   same cores the other members need (`CANDLE_NUM_THREADS` sizes that pool).
 //!
-//! [`env_defaults`] names the settings that avoid both; a binary applies them at the start of
-//! `main`, before any thread exists (`tierwise` does). Results do not change: the weights are
+//! [`env_defaults`] names the settings that avoid both, and [`apply_env_defaults`] sets them; a
+//! binary calls it first thing in `main`, before any thread exists (`tierwise` does). Results do not change: the weights are
 //! the same bytes with and without them. On 2 cores, `tierwise train` on RouteLLM MMLU took
 //! ~17 s without them and ~9 s with them and the members in parallel.
 
@@ -28,6 +28,16 @@ pub fn env_defaults(
     .filter(|(k, _)| get(k).is_none_or(|v| v.is_empty()))
     .map(|(k, v)| (k, v.to_string()))
     .collect()
+}
+
+/// Set [`env_defaults`] in this process's environment, with rayon at the machine's available
+/// parallelism (rayon's own default). Call it at the start of `main`, before any thread starts:
+/// changing the environment while other threads read it is not safe.
+pub fn apply_env_defaults() {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    for (key, value) in env_defaults(|k| std::env::var(k).ok(), threads) {
+        std::env::set_var(key, value);
+    }
 }
 
 #[cfg(test)]
