@@ -397,6 +397,18 @@ fn same_seed_same_bytes() {
         a.0 == b.0,
         "router.safetensors differs between runs with the same seed"
     );
+    // The members are fitted in parallel: one thread (one member after another) and three
+    // (members finishing in any order) must give the same bytes.
+    for threads in [1, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        assert!(
+            pool.install(|| bytes(3)) == a,
+            "router.safetensors or tokenizer.json differ on {threads} thread(s)"
+        );
+    }
     assert!(a.0 != bytes(4).0, "another seed gave the same weights");
 }
 
