@@ -190,15 +190,25 @@ fn split(usable: &[usize], val_split: f64, seed: u64) -> (Vec<usize>, Vec<usize>
 
 /// One member fitted and calibrated on its own split (see [`train`]).
 struct MemberOut {
-    m: usize,
-    seed: u64,
     train: Vec<usize>,
     val: Vec<usize>,
     fitted: net::Trained,
     epochs: Vec<Epoch>,
-    /// Raw logits of the prompts it is judged on (`val`, or `train` when `val` is empty).
+    /// Raw logits of the prompts it is judged on ([`MemberOut::judged`]).
     logits: Vec<Vec<f32>>,
     maps: Vec<Platt>,
+}
+
+impl MemberOut {
+    /// The prompts a member is calibrated and judged on: its validation prompts, or its
+    /// training prompts when it has none.
+    fn judged<'a>(train: &'a [usize], val: &'a [usize]) -> &'a [usize] {
+        if val.is_empty() {
+            train
+        } else {
+            val
+        }
+    }
 }
 
 /// Train a router on `table` (built from `rows` log rows with `config`): `opts.members` nets,
@@ -328,13 +338,14 @@ pub fn train(
     };
     let mut trained_on = vec![false; table.len()];
     let all = k + opts.linear.is_some() as usize;
+    let member_seed = |m: usize| opts.seed.wrapping_add(m as u64);
     // The members are independent: fit and calibrate them in parallel (the nets are small, so
     // candle's kernels gain little from more threads; see `crate::threads`), then add them up
     // in member order, so the result does not depend on which finishes first.
     let fitted: Vec<MemberOut> = (0..all)
         .into_par_iter()
         .map(|m| -> Result<MemberOut> {
-            let seed = opts.seed.wrapping_add(m as u64);
+            let seed = member_seed(m);
             let (train, val) = split(&usable, opts.val_split, seed);
             let cfg = NetConfig {
                 seed,
@@ -359,7 +370,7 @@ pub fn train(
                 })?,
             };
             // Calibrate with the plain-Rust forward pass that serving uses.
-            let judge = if val.is_empty() { &train } else { &val };
+            let judge = MemberOut::judged(&train, &val);
             let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
             let mut member_meta = meta.clone();
             member_meta.network = shape;
@@ -393,8 +404,6 @@ pub fn train(
                 .collect();
             let maps = calib::fit_maps(&cells, opts.calibration);
             Ok(MemberOut {
-                m,
-                seed,
                 train,
                 val,
                 fitted,
@@ -404,20 +413,10 @@ pub fn train(
             })
         })
         .collect::<Result<_>>()?;
-    for out in fitted {
-        let MemberOut {
-            m,
-            seed,
-            train,
-            val,
-            fitted,
-            epochs: member_epochs,
-            logits,
-            maps,
-        } = out;
-        let judge = if val.is_empty() { &train } else { &val };
-        epochs.extend(member_epochs);
-        for (&p, z) in judge.iter().zip(&logits) {
+    for (m, out) in fitted.into_iter().enumerate() {
+        let (train, val, maps) = (&out.train, &out.val, &out.maps);
+        epochs.extend(out.epochs);
+        for (&p, z) in MemberOut::judged(train, val).iter().zip(&out.logits) {
             for t in 0..nt {
                 oob[p][t] += share(m) * (maps[t].a * z[t] as f64 + maps[t].b);
             }
@@ -425,12 +424,12 @@ pub fn train(
         }
         train.iter().for_each(|&p| trained_on[p] = true);
         meta.training.members.push(MemberFit {
-            seed,
+            seed: member_seed(m),
             train_prompts: train.len(),
             val_prompts: val.len(),
-            epochs: fitted.epochs,
-            best_epoch: fitted.best_epoch,
-            val_loss: fitted.val_loss,
+            epochs: out.fitted.epochs,
+            best_epoch: out.fitted.best_epoch,
+            val_loss: out.fitted.val_loss,
             linear: m == k,
         });
         // `fold` averages over all members: scale the map so this one counts with its share.
@@ -442,7 +441,7 @@ pub fn train(
                 b: p.b * w,
             })
             .collect();
-        nets.push((fitted.net, maps));
+        nets.push((out.fitted.net, maps));
     }
     bar.finish_and_clear();
 
