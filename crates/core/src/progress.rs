@@ -1,5 +1,5 @@
 //! Progress bars that show only when stderr is a terminal, so logs and CI stay clean.
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
 /// A bar over `len` items (or bytes when `bytes`), hidden unless stderr is a terminal.
@@ -18,4 +18,14 @@ pub fn bar(len: u64, message: &str, bytes: bool) -> ProgressBar {
     }
     bar.set_message(message.to_string());
     bar
+}
+
+/// Bars drawn together, one line each (`MultiProgress::add` them), for work running side by
+/// side such as the members of an ensemble; hidden unless stderr is a terminal.
+pub fn lines() -> MultiProgress {
+    if std::io::stderr().is_terminal() {
+        MultiProgress::new()
+    } else {
+        MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+    }
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use tierwise_core::import::{import_routellm, import_routerbench, RouteLlmOptions};
 use tierwise_core::{folds, text, LogRow, OutcomeTable, TierConfig};
-use tierwise_eval::{resample_weights, EvalTable, Evaluator, Predictions};
+use tierwise_eval::{resample_weights, EvalTable, Evaluator, Predictions, Sample};
 use tierwise_router::Prompt;
 use tierwise_train::shrink::Shrink;
 use tierwise_train::{baselines, cost, train, Calibration, TrainOptions};
@@ -20,24 +20,11 @@ use tierwise_train::{baselines, cost, train, Calibration, TrainOptions};
 const METHODS: [&str; 3] = ["router", "prior", "tfidf-lr"];
 const RESAMPLES: usize = 1000;
 
-/// AIQ and the other metrics of each method through tierwise-eval (the code `tierwise eval`
-/// runs), plus paired bootstrap intervals of the router's AIQ minus each baseline's.
-fn report(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) {
+/// Each method's metrics through tierwise-eval (the code `tierwise eval` runs); prints the
+/// router's AIQ minus each baseline's with a paired bootstrap interval (stderr).
+fn intervals(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) -> Vec<Sample> {
     let evs: Vec<Evaluator> = preds.iter().map(|p| Evaluator::new(table, p)).collect();
-    let fmt = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.3}"));
-    let points: Vec<_> = evs.iter().map(|e| e.sample(None)).collect();
-    for (m, s) in points.iter().enumerate() {
-        println!(
-            "| {name} | {} | {} | {:.4} | {} | {} | {} | {} |",
-            table.len(),
-            METHODS[m],
-            s.aiq,
-            fmt(s.cost_at_best),
-            fmt(s.apgr),
-            fmt(s.cpt50),
-            fmt(s.cpt80)
-        );
-    }
+    let points: Vec<Sample> = evs.iter().map(|e| e.sample(None)).collect();
     let n = table.len();
     let mut diffs: Vec<Vec<f64>> = (0..RESAMPLES)
         .into_par_iter()
@@ -47,7 +34,7 @@ fn report(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) {
             vec![aiq[0] - aiq[1], aiq[0] - aiq[2]]
         })
         .collect();
-    let mut line = format!("{name}: router AIQ minus");
+    let mut line = format!("{name} (seed {seed}): router AIQ minus");
     for (k, base) in ["prior", "tfidf-lr"].iter().enumerate() {
         diffs.sort_by(|a, b| a[k].total_cmp(&b[k]));
         let (lo, hi) = (
@@ -58,6 +45,27 @@ fn report(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) {
         line += &format!(" {base}: {d:+.4} [{lo:+.4}, {hi:+.4}];");
     }
     eprintln!("{line} (95% paired bootstrap, {RESAMPLES} resamples)");
+    points
+}
+
+/// One table row per method: each metric's mean over the seeds (`samples[seed][method]`).
+fn print_rows(name: &str, prompts: usize, samples: &[Vec<Sample>]) {
+    let mean = |m: usize, f: &dyn Fn(&Sample) -> Option<f64>| -> String {
+        let v: Option<Vec<f64>> = samples.iter().map(|s| f(&s[m])).collect();
+        v.map_or("–".to_string(), |v| {
+            format!("{:.3}", v.iter().sum::<f64>() / v.len() as f64)
+        })
+    };
+    for (m, method) in METHODS.iter().enumerate() {
+        let aiq = samples.iter().map(|s| s[m].aiq).sum::<f64>() / samples.len() as f64;
+        println!(
+            "| {name} | {prompts} | {method} | {aiq:.4} | {} | {} | {} | {} |",
+            mean(m, &|s| s.cost_at_best),
+            mean(m, &|s| s.apgr),
+            mean(m, &|s| s.cpt50),
+            mean(m, &|s| s.cpt80),
+        );
+    }
 }
 
 struct Set {
@@ -140,17 +148,194 @@ fn load(name: &'static str, data: &Path, root: &Path) -> Set {
     }
 }
 
+/// The shipped training options with `seed`, changed by the tuning knobs for experiments
+/// (`TW_*` environment variables; unset, the defaults).
+fn options(seed: u64) -> TrainOptions {
+    let mut opts = TrainOptions {
+        seed,
+        ..TrainOptions::default()
+    };
+    // Tuning knobs for experiments (defaults = the shipped settings).
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
+    if let Some(v) = env("TW_LR") {
+        opts.net.lr = v;
+    }
+    if let Some(v) = env("TW_DIM") {
+        opts.net.dim = v as usize;
+    }
+    if let Some(v) = env("TW_HIDDEN") {
+        opts.net.hidden = v as usize;
+    }
+    if let Some(v) = env("TW_WD") {
+        opts.net.weight_decay = v;
+    }
+    if let Some(v) = env("TW_PATIENCE") {
+        opts.net.patience = v as usize;
+    }
+    if let Some(v) = env("TW_BATCH") {
+        opts.net.batch = v as usize;
+    }
+    match std::env::var("TW_CALIB").as_deref() {
+        Ok("tier") => opts.calibration = Calibration::PerTier,
+        Ok("shared") => opts.calibration = Calibration::Shared,
+        Ok("none") => opts.calibration = Calibration::None,
+        Ok("pooled") => opts.calibration = Calibration::Pooled,
+        _ => {}
+    }
+    if let Some(v) = env("TW_MINCOUNT") {
+        opts.net.min_count = v as usize;
+    }
+    if let Some(v) = env("TW_RANK") {
+        opts.net.head_rank = v as usize;
+    }
+    if let Some(v) = env("TW_SKIP") {
+        opts.net.dense_skip = v != 0.0;
+    }
+    if let Some(v) = env("TW_MEMBERS") {
+        opts.members = v as usize;
+    }
+    if let Some(v) = env("TW_FLOOR") {
+        opts.net.dense_floor = v;
+    }
+    if std::env::var("TW_LINEAR").as_deref() == Ok("0") {
+        opts.linear = None;
+    }
+    if let (Some(v), Some(l)) = (env("TW_LINW"), opts.linear.as_mut()) {
+        l.share = Some(v);
+    }
+    match (env("TW_SHRINK"), env("TW_SHRINK_MARGIN")) {
+        (Some(v), _) => opts.shrink = Shrink::Fixed(v),
+        (None, Some(m)) => {
+            if let Shrink::OutOfBag { margin, .. } = &mut opts.shrink {
+                *margin = m;
+            }
+        }
+        (None, None) => {}
+    }
+    if let Some(v) = env("TW_VAL") {
+        opts.val_split = v;
+    }
+    if let Ok(v) = std::env::var("TW_TOKENIZER") {
+        opts.tokenizer = Some(PathBuf::from(v));
+    }
+    if let Some(v) = env("TW_VOCAB") {
+        opts.vocab_size = v as usize;
+    }
+    opts
+}
+
+/// Out-of-fold predictions of every method on `set` with `k` folds drawn by `seed`: the eval
+/// table (prompts with every tier's outcome) and one [`Predictions`] per method.
+fn cross_validate(
+    set: &Set,
+    table: &OutcomeTable,
+    k: usize,
+    seed: u64,
+) -> (EvalTable, Vec<Predictions>) {
+    let nt = table.n_tiers();
+    let groups: Vec<String> = table
+        .prompts
+        .iter()
+        .map(|p| p.feature.clone().unwrap_or_default())
+        .collect();
+    let assign = folds::assign(
+        table.len(),
+        k,
+        seed,
+        set.grouped.then_some(groups.as_slice()),
+    );
+    let n = table.len();
+    let mut preds: [Vec<Vec<f32>>; 3] = [vec![vec![]; n], vec![vec![]; n], vec![vec![]; n]];
+    let mut expected = vec![vec![0.0; nt]; n];
+    for f in 0..k {
+        let (tr, te) = folds::split(&assign, f);
+        let train_table = table.subset(&tr);
+        let t_fold = Instant::now();
+        let trained = train(
+            &train_table,
+            &set.config,
+            set.rows.len(),
+            vec![],
+            &options(seed),
+        )
+        .unwrap();
+        if std::env::var("TW_VERBOSE").is_ok() {
+            let m = trained.router.meta();
+            eprintln!(
+                "  fold {f}: {:.1} s, {} rows, epochs {}/{}, {}",
+                t_fold.elapsed().as_secs_f64(),
+                m.network.embedding_rows,
+                m.training.best_epoch,
+                m.training.epochs,
+                m.training.calibration
+            );
+        }
+        let costs = cost::fit(&train_table, &set.config).unwrap();
+        let prior = baselines::prior(&train_table);
+        let lr = baselines::TfidfLr::fit(&train_table, seed);
+        for &p in &te {
+            let info = &table.prompts[p];
+            let mut prompt = Prompt::text(info.text.clone()).with_turns(info.turns);
+            if let Some(feat) = &info.feature {
+                prompt = prompt.with_feature(feat.clone());
+            }
+            preds[0][p] = trained.router.predict(&prompt).p;
+            preds[1][p] = prior.clone();
+            preds[2][p] = lr.predict(&info.text);
+            let tokens = text::estimate_tokens(&info.text) as f64;
+            expected[p] = costs.iter().map(|c| c.cost(tokens)).collect();
+        }
+    }
+    let full: Vec<usize> = (0..n)
+        .filter(|&p| (0..nt).all(|t| table.cell(p, t).score.is_some()))
+        .collect();
+    let mut q = Vec::with_capacity(full.len() * nt);
+    let mut c = Vec::with_capacity(full.len() * nt);
+    for &p in &full {
+        for (t, &e) in expected[p].iter().enumerate() {
+            q.push(table.cell(p, t).score.unwrap());
+            c.push(table.cell(p, t).cost.unwrap_or(e));
+        }
+    }
+    let tiers: Vec<&str> = table.tiers.iter().map(String::as_str).collect();
+    let eval_table = EvalTable::from_parts(&tiers, q, c).expect("valid outcomes");
+    let preds = preds
+        .iter()
+        .map(|pm| Predictions {
+            p: full.iter().flat_map(|&i| pm[i].clone()).collect(),
+            cost: full.iter().flat_map(|&i| expected[i].clone()).collect(),
+            chosen: vec![0; full.len()],
+        })
+        .collect();
+    (eval_table, preds)
+}
+
+/// Mean, sample standard deviation and count above zero of `xs`.
+fn spread(xs: &[f64]) -> (f64, f64, usize) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt(), xs.iter().filter(|&&x| x > 0.0).count())
+}
+
 fn main() {
     tierwise_train::threads::apply_env_defaults();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut k = 5;
     let mut seed = 7u64;
+    let mut repeats = 1u64;
     let mut names = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        let mut value = || {
+            it.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{a} needs a number"))
+        };
         match a.as_str() {
-            "--folds" => k = it.next().unwrap().parse().unwrap(),
-            "--seed" => seed = it.next().unwrap().parse().unwrap(),
+            "--folds" => k = value() as usize,
+            "--seed" => seed = value(),
+            "--seeds" => repeats = value().max(1),
             s => names.push(s.to_string()),
         }
     }
@@ -168,6 +353,13 @@ fn main() {
         eprintln!("skipped: {} not found", data.display());
         return;
     }
+    let seeds: Vec<u64> = (seed..seed + repeats).collect();
+    if repeats > 1 {
+        println!(
+            "Means over {repeats} repeats of {k}-fold CV (seeds {seed}–{}):\n",
+            seed + repeats - 1
+        );
+    }
     println!("| set | prompts | method | AIQ | cost_at_best | APGR | CPT(50%) | CPT(80%) |");
     println!("|---|---|---|---|---|---|---|---|");
     for name in all
@@ -177,151 +369,30 @@ fn main() {
         let t0 = Instant::now();
         let set = load(name, &data, &root);
         let table = OutcomeTable::build(&set.rows, &set.config);
-        let nt = table.n_tiers();
-        let groups: Vec<String> = table
-            .prompts
+        // samples[seed][method]
+        let samples: Vec<Vec<Sample>> = seeds
             .iter()
-            .map(|p| p.feature.clone().unwrap_or_default())
-            .collect();
-        let assign = folds::assign(
-            table.len(),
-            k,
-            seed,
-            set.grouped.then_some(groups.as_slice()),
-        );
-        let n = table.len();
-        let mut preds: [Vec<Vec<f32>>; 3] = [vec![vec![]; n], vec![vec![]; n], vec![vec![]; n]];
-        let mut expected = vec![vec![0.0; nt]; n];
-        for f in 0..k {
-            let (tr, te) = folds::split(&assign, f);
-            let train_table = table.subset(&tr);
-            let mut opts = TrainOptions {
-                seed,
-                ..TrainOptions::default()
-            };
-            // Tuning knobs for experiments (defaults = the shipped settings).
-            let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
-            if let Some(v) = env("TW_LR") {
-                opts.net.lr = v;
-            }
-            if let Some(v) = env("TW_DIM") {
-                opts.net.dim = v as usize;
-            }
-            if let Some(v) = env("TW_HIDDEN") {
-                opts.net.hidden = v as usize;
-            }
-            if let Some(v) = env("TW_WD") {
-                opts.net.weight_decay = v;
-            }
-            if let Some(v) = env("TW_PATIENCE") {
-                opts.net.patience = v as usize;
-            }
-            if let Some(v) = env("TW_BATCH") {
-                opts.net.batch = v as usize;
-            }
-            match std::env::var("TW_CALIB").as_deref() {
-                Ok("tier") => opts.calibration = Calibration::PerTier,
-                Ok("shared") => opts.calibration = Calibration::Shared,
-                Ok("none") => opts.calibration = Calibration::None,
-                Ok("pooled") => opts.calibration = Calibration::Pooled,
-                _ => {}
-            }
-            if let Some(v) = env("TW_MINCOUNT") {
-                opts.net.min_count = v as usize;
-            }
-            if let Some(v) = env("TW_RANK") {
-                opts.net.head_rank = v as usize;
-            }
-            if let Some(v) = env("TW_SKIP") {
-                opts.net.dense_skip = v != 0.0;
-            }
-            if let Some(v) = env("TW_MEMBERS") {
-                opts.members = v as usize;
-            }
-            if let Some(v) = env("TW_FLOOR") {
-                opts.net.dense_floor = v;
-            }
-            if std::env::var("TW_LINEAR").as_deref() == Ok("0") {
-                opts.linear = None;
-            }
-            if let (Some(v), Some(l)) = (env("TW_LINW"), opts.linear.as_mut()) {
-                l.share = Some(v);
-            }
-            match (env("TW_SHRINK"), env("TW_SHRINK_MARGIN")) {
-                (Some(v), _) => opts.shrink = Shrink::Fixed(v),
-                (None, Some(m)) => {
-                    if let Shrink::OutOfBag { margin, .. } = &mut opts.shrink {
-                        *margin = m;
-                    }
-                }
-                (None, None) => {}
-            }
-            if let Some(v) = env("TW_VAL") {
-                opts.val_split = v;
-            }
-            if let Ok(v) = std::env::var("TW_TOKENIZER") {
-                opts.tokenizer = Some(PathBuf::from(v));
-            }
-            if let Some(v) = env("TW_VOCAB") {
-                opts.vocab_size = v as usize;
-            }
-            let t_fold = Instant::now();
-            let trained = train(&train_table, &set.config, set.rows.len(), vec![], &opts).unwrap();
-            let train_s = t_fold.elapsed().as_secs_f64();
-            if std::env::var("TW_VERBOSE").is_ok() {
-                let m = trained.router.meta();
-                eprintln!(
-                    "  fold {f}: {train_s:.1} s, {} rows, epochs {}/{}, {}",
-                    m.network.embedding_rows,
-                    m.training.best_epoch,
-                    m.training.epochs,
-                    m.training.calibration
-                );
-            }
-            let costs = cost::fit(&train_table, &set.config).unwrap();
-            let exp_of = |p: usize| -> Vec<f64> {
-                let tokens = text::estimate_tokens(&table.prompts[p].text) as f64;
-                costs.iter().map(|c| c.cost(tokens)).collect()
-            };
-            let prior = baselines::prior(&train_table);
-            let lr = baselines::TfidfLr::fit(&train_table, seed);
-            for &p in &te {
-                let info = &table.prompts[p];
-                let mut prompt = Prompt::text(info.text.clone()).with_turns(info.turns);
-                if let Some(feat) = &info.feature {
-                    prompt = prompt.with_feature(feat.clone());
-                }
-                preds[0][p] = trained.router.predict(&prompt).p;
-                preds[1][p] = prior.clone();
-                preds[2][p] = lr.predict(&info.text);
-                expected[p] = exp_of(p);
-            }
-        }
-        let full: Vec<usize> = (0..n)
-            .filter(|&p| (0..nt).all(|t| table.cell(p, t).score.is_some()))
-            .collect();
-        let mut q = Vec::with_capacity(full.len() * nt);
-        let mut c = Vec::with_capacity(full.len() * nt);
-        for &p in &full {
-            for (t, &e) in expected[p].iter().enumerate() {
-                q.push(table.cell(p, t).score.unwrap());
-                c.push(table.cell(p, t).cost.unwrap_or(e));
-            }
-        }
-        let tiers: Vec<&str> = table.tiers.iter().map(String::as_str).collect();
-        let eval_table = EvalTable::from_parts(&tiers, q, c).expect("valid outcomes");
-        let preds: Vec<Predictions> = (0..METHODS.len())
-            .map(|m| Predictions {
-                p: full.iter().flat_map(|&i| preds[m][i].clone()).collect(),
-                cost: full.iter().flat_map(|&i| expected[i].clone()).collect(),
-                chosen: vec![0; full.len()],
+            .map(|&s| {
+                let (eval_table, preds) = cross_validate(&set, &table, k, s);
+                intervals(name, &eval_table, &preds, s)
             })
             .collect();
-        report(set.name, &eval_table, &preds, seed);
+        print_rows(name, table.len(), &samples);
+        if repeats > 1 {
+            let mut line = format!("{name}: over {repeats} seeds, router AIQ minus");
+            for (m, base) in METHODS.iter().enumerate().skip(1) {
+                let d: Vec<f64> = samples.iter().map(|s| s[0].aiq - s[m].aiq).collect();
+                let (mean, sd, wins) = spread(&d);
+                line += &format!(
+                    " {base}: {mean:+.4} (sd {sd:.4}, router better on {wins}/{repeats});"
+                );
+            }
+            eprintln!("{line}");
+        }
         eprintln!(
-            "{}: {} prompts, {k} folds in {:.1} s",
+            "{}: {} prompts, {k} folds × {repeats} seeds in {:.1} s",
             set.name,
-            n,
+            table.len(),
             t0.elapsed().as_secs_f64()
         );
     }

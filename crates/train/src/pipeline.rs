@@ -311,10 +311,14 @@ pub fn train(
     } else {
         opts.members.max(1)
     };
-    let bar = if opts.progress {
-        progress::bar((k * opts.epochs) as u64, "training", false)
-    } else {
-        indicatif::ProgressBar::hidden()
+    // One line per member (they train side by side): epochs done, with the last losses.
+    let lines = progress::lines();
+    let member_bar = |len: usize, name: String| {
+        if opts.progress {
+            lines.add(progress::bar(len as u64, &name, false))
+        } else {
+            indicatif::ProgressBar::hidden()
+        }
     };
     let mut epochs = Vec::new();
     let mut nets: Vec<(Net, Vec<Platt>)> = Vec::with_capacity(k);
@@ -355,19 +359,29 @@ pub fn train(
             let mut member_epochs = Vec::new();
             let fitted = match (m == k, &opts.linear) {
                 (true, Some(lin)) => {
-                    bar.set_message(format!("linear member {}/{all}", m + 1));
-                    linear::fit(&data, &train, &val, &scale, lin, seed)
+                    let bar = member_bar(1, format!("linear member {}/{all}", m + 1));
+                    let fitted = linear::fit(&data, &train, &val, &scale, lin, seed);
+                    bar.finish();
+                    fitted
                 }
-                _ => net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
-                    bar.inc(1);
-                    bar.set_message(format!("member {}/{k} loss {tl:.4} val {vl:.4}", m + 1));
-                    member_epochs.push(Epoch {
-                        member: m,
-                        epoch,
-                        train_loss: tl,
-                        val_loss: vl,
-                    });
-                })?,
+                _ => {
+                    let name = format!("member {}/{all}", m + 1);
+                    let bar = member_bar(opts.epochs, name.clone());
+                    let fitted = net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
+                        bar.inc(1);
+                        bar.set_message(format!("{name} loss {tl:.4} val {vl:.4}"));
+                        member_epochs.push(Epoch {
+                            member: m,
+                            epoch,
+                            train_loss: tl,
+                            val_loss: vl,
+                        });
+                    })?;
+                    // Early stopping ends most members before `epochs`: show what ran.
+                    bar.set_length(bar.position());
+                    bar.finish();
+                    fitted
+                }
             };
             // Calibrate with the plain-Rust forward pass that serving uses.
             let judge = MemberOut::judged(&train, &val);
@@ -443,7 +457,6 @@ pub fn train(
             .collect();
         nets.push((out.fitted.net, maps));
     }
-    bar.finish_and_clear();
 
     let judged: Vec<usize> = (0..table.len()).filter(|&p| oob_n[p] > 0.0).collect();
     // Out of bag, per judged prompt: the calibrated logits (share-weighted mean of its members').
