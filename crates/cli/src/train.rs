@@ -58,9 +58,13 @@ pub struct Args {
     /// Hash buckets for token unigrams and bigrams.
     #[arg(long, default_value_t = 1 << 18)]
     buckets: u32,
-    /// Use this tokenizer.json instead of training a WordPiece tokenizer on the prompts.
-    #[arg(long)]
-    tokenizer: Option<PathBuf>,
+    /// Use this tokenizer instead of training a WordPiece tokenizer on the prompts: a
+    /// tokenizer.json, a model folder holding one, or a Hugging Face model id `org/name` or
+    /// `org/name@revision` (default `main`) already in the local Hugging Face cache (HF_HUB_CACHE,
+    /// else $HF_HOME/hub, else ~/.cache/huggingface/hub). Nothing is downloaded; a path that
+    /// exists wins over the id.
+    #[arg(long, value_name = "PATH|ORG/NAME[@REV]")]
+    tokenizer: Option<String>,
     /// How logits become probabilities, fitted on the validation split: `pooled` (Platt per
     /// tier, pulled toward one shared map where a tier's cells say little), `per-tier` Platt,
     /// one `shared` Platt map for every tier (never reorders tiers), or `none`.
@@ -95,6 +99,15 @@ pub fn run(a: Args) -> Result<()> {
     anyhow::ensure!(a.buckets >= 1, "--buckets must be at least 1");
     anyhow::ensure!(a.epochs >= 1, "--epochs must be at least 1");
     let config = TierConfig::from_file(&a.tiers)?;
+    // Before reading the logs: a tokenizer that is not there fails at once.
+    let tokenizer = match &a.tokenizer {
+        Some(spec) => {
+            let path = tierwise_train::hub::resolve_file_from_env(spec, "tokenizer.json")?;
+            eprintln!("tokenizer: {}", path.display());
+            Some(path)
+        }
+        None => None,
+    };
     let start = Instant::now();
     let set = read_logs(
         &a.logs,
@@ -124,7 +137,7 @@ pub fn run(a: Args) -> Result<()> {
         val_split: a.val_split,
         members: a.members,
         buckets: a.buckets,
-        tokenizer: a.tokenizer.clone(),
+        tokenizer,
         calibration: match a.calibration {
             CalibrationArg::Pooled => Calibration::Pooled,
             CalibrationArg::PerTier => Calibration::PerTier,

@@ -253,3 +253,105 @@ fn real_routerbench_and_routellm() {
     ]);
     assert!(stdout.starts_with("wrote 1830 rows"), "{stdout}");
 }
+
+/// `train --tokenizer org/name` takes tokenizer.json from the Hugging Face cache that `HF_HOME`
+/// (or `HF_HUB_CACHE`) names, never the network; a path that exists wins over the id.
+#[test]
+fn train_takes_a_tokenizer_from_the_hf_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    ok(&[
+        "demo",
+        "--out",
+        s(&demo),
+        "--seed",
+        "1",
+        "--train",
+        "40",
+        "--heldout",
+        "10",
+    ]);
+    // A BERT-family tokenizer.json of 4 tokens: [PAD] [UNK] word ##s.
+    let fixture = workspace().join("crates/train/tests/data/bert_tokenizer.json");
+    let hash = "0123456789abcdef0123456789abcdef01234567";
+    let hf_home = dir.path().join("hf");
+    let repo = hf_home.join("hub/models--org--tiny");
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs/main"), hash).unwrap();
+    let snap = repo.join("snapshots").join(hash);
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::copy(&fixture, snap.join("tokenizer.json")).unwrap();
+    // In the working folder, `org/tiny` is also a model folder, whose tokenizer has 5 tokens.
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir_all(cwd.join("org/tiny")).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    v["model"]["vocab"]["##ing"] = 4.into();
+    std::fs::write(cwd.join("org/tiny/tokenizer.json"), v.to_string()).unwrap();
+
+    let out = dir.path().join("model");
+    let train = |cwd: &Path, env: (&str, &Path)| {
+        let (logs, tiers) = (demo.join("train.jsonl"), demo.join("tiers.toml"));
+        Command::new(env!("CARGO_BIN_EXE_tierwise"))
+            .args([
+                "train",
+                "--logs",
+                s(&logs),
+                "--tiers",
+                s(&tiers),
+                "--out",
+                s(&out),
+            ])
+            .args(["--tokenizer", "org/tiny", "--members", "1", "--epochs", "2"])
+            .env_remove("HF_HOME")
+            .env_remove("HF_HUB_CACHE")
+            .env(env.0, env.1)
+            .current_dir(cwd)
+            .output()
+            .unwrap()
+    };
+    let vocab = || {
+        let text = std::fs::read_to_string(out.join("tokenizer.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["model"]["vocab"].as_object().unwrap().len()
+    };
+    for env in [
+        ("HF_HOME", hf_home.clone()),
+        ("HF_HUB_CACHE", hf_home.join("hub")),
+    ] {
+        let run = train(dir.path(), (env.0, &env.1));
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{env:?}: {stderr}");
+        let used = snap.join("tokenizer.json");
+        assert!(
+            stderr.contains(&format!("tokenizer: {}", used.display())),
+            "{stderr}"
+        );
+        assert_eq!(
+            vocab(),
+            4,
+            "{env:?}: the model's tokenizer is the cached one"
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+
+    let run = train(&cwd, ("HF_HOME", &hf_home));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(vocab(), 5, "the folder org/tiny wins over the cached model");
+
+    let empty = dir.path().join("empty");
+    let run = train(dir.path(), ("HF_HUB_CACHE", &empty));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    for want in [
+        "`org/tiny`: no tokenizer.json found",
+        &format!("Hugging Face cache at {} ", empty.display()),
+        "Nothing is downloaded",
+    ] {
+        assert!(stderr.contains(want), "wanted {want:?} in {stderr}");
+    }
+}

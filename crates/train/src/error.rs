@@ -18,6 +18,17 @@ pub enum Error {
     /// Training or loading the tokenizer failed.
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    /// A model file named by a path or a Hugging Face model id was not found ([`crate::hub`];
+    /// nothing is ever downloaded).
+    #[error("`{spec}`: no {file} found: {reason}")]
+    ModelFile {
+        /// What was asked for: a path or `org/name[@revision]`.
+        spec: String,
+        /// The file wanted, e.g. `tokenizer.json`.
+        file: String,
+        /// Where it was looked for and what to do.
+        reason: String,
+    },
     /// The data cannot train a router (too few prompts, no outcomes, no costs, …).
     #[error("{0}")]
     Data(String),

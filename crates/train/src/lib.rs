@@ -1,7 +1,8 @@
 //! tierwise-train: fits the difficulty classifier (one pass probability per tier) from an
 //! outcome table with candle, and writes a router artifact that `tierwise-router` loads.
 //!
-//! Holds: tokenizer training, featurisation at training time (through the router's own
+//! Holds: tokenizer training, finding a `tokenizer.json` by path, folder or Hugging Face model id
+//! in the local cache ([`hub`], offline), featurisation at training time (through the router's own
 //! featuriser, so training and serving cannot disagree), the network and its masked stable loss,
 //! the linear member and the ensemble that folds the members into one net,
 //! calibration, the shrink toward the prior, the cost model and the λ choice, and the baselines
@@ -17,6 +18,7 @@ pub mod data;
 pub mod dense;
 pub mod ensemble;
 pub mod error;
+pub mod hub;
 pub mod linear;
 pub mod net;
 mod pipeline;

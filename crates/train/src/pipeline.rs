@@ -43,7 +43,8 @@ pub struct TrainOptions {
     pub members: usize,
     /// Hash buckets.
     pub buckets: u32,
-    /// Existing tokenizer to use instead of training one.
+    /// Existing `tokenizer.json` to use instead of training one ([`crate::hub::resolve_file`]
+    /// finds it from a model folder or a Hugging Face model id).
     pub tokenizer: Option<PathBuf>,
     /// Vocabulary size of a trained tokenizer.
     pub vocab_size: usize,

@@ -524,27 +524,10 @@ fn fast_tokenizer_path_matches_tokenizers() {
 /// BERT-family file truncates to 128 tokens and pads with `[PAD]`), and it takes the fast path.
 #[test]
 fn loaded_tokenizer_drops_truncation_and_padding() {
-    let vocab: serde_json::Map<String, serde_json::Value> = ["[PAD]", "[UNK]", "word", "##s"]
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.to_string(), i.into()))
-        .collect();
-    let json = serde_json::json!({
-        "version": "1.0",
-        "truncation": {"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0},
-        "padding": {"strategy": {"Fixed": 8}, "direction": "Right", "pad_to_multiple_of": null,
-            "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"},
-        "added_tokens": [],
-        "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
-            "strip_accents": null, "lowercase": true},
-        "pre_tokenizer": {"type": "BertPreTokenizer"},
-        "post_processor": null, "decoder": null,
-        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-            "max_input_chars_per_word": 100, "vocab": vocab}
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tokenizer.json");
-    std::fs::write(&path, json.to_string()).unwrap();
+    // tests/data/bert_tokenizer.json: vocabulary [PAD] [UNK] word ##s, truncation to 4, padding to 8.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bert_tokenizer.json");
+    let raw = tokenizers::Tokenizer::from_file(&path).unwrap();
+    assert!(raw.get_truncation().is_some() && raw.get_padding().is_some());
     let tok = tokenizer::load(&path).unwrap();
     assert!(tok.get_truncation().is_none() && tok.get_padding().is_none());
     let f = Featuriser::new(FeaturiserConfig::new(1024), tok);
@@ -553,6 +536,7 @@ fn loaded_tokenizer_drops_truncation_and_padding() {
     f.token_ids("word words WORD Words word words", |id| ids.push(id));
     assert_eq!(ids, [2, 2, 3, 2, 2, 3, 2, 2, 3]);
     assert_eq!(ids, f.token_ids_slow("word words WORD Words word words"));
+    let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("missing.json");
     let e = tokenizer::load(&bad).unwrap_err().to_string();
     assert!(e.contains("missing.json"), "{e}");
