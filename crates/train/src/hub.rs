@@ -11,13 +11,28 @@ pub use hf_hub::Cache;
 
 use crate::error::{Error, Result};
 
-/// The local Hugging Face cache the environment names: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
-/// `~/.cache/huggingface/hub` (`hf_hub::Cache::from_env` reads only `HF_HOME`).
+/// The local Hugging Face cache the environment names, in the Python client's order:
+/// `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `$XDG_CACHE_HOME/huggingface/hub`, else
+/// `~/.cache/huggingface/hub` (relative to the working folder when there is no home).
+/// `hf_hub::Cache::from_env` reads only `HF_HOME`, and panics without a home folder.
 pub fn cache_from_env() -> Cache {
-    match std::env::var_os("HF_HUB_CACHE") {
-        Some(p) if !p.is_empty() => Cache::new(p.into()),
-        _ => Cache::from_env(),
-    }
+    cache_from(|k| std::env::var_os(k))
+}
+
+/// [`cache_from_env`] with `var` for the environment (unset or empty variables are skipped).
+fn cache_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Cache {
+    let var = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let path = var("HF_HUB_CACHE")
+        .or_else(|| var("HF_HOME").map(|h| h.join("hub")))
+        .or_else(|| var("XDG_CACHE_HOME").map(|c| c.join("huggingface").join("hub")))
+        .unwrap_or_else(|| {
+            var("HOME")
+                .unwrap_or_default()
+                .join(".cache")
+                .join("huggingface")
+                .join("hub")
+        });
+    Cache::new(path)
 }
 
 /// [`resolve_file`] in the cache the environment names ([`cache_from_env`]).
@@ -118,7 +133,32 @@ fn is_commit_hash(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::model_id;
+    use super::{cache_from, model_id};
+    use std::path::Path;
+
+    #[test]
+    fn cache_folder_follows_the_python_clients_order() {
+        let env = |set: &[(&str, &str)]| {
+            cache_from(move |k| set.iter().find(|(n, _)| *n == k).map(|(_, v)| v.into()))
+                .path()
+                .clone()
+        };
+        let all: [(&str, &str); 4] = [
+            ("HF_HUB_CACHE", "/c"),
+            ("HF_HOME", "/h"),
+            ("XDG_CACHE_HOME", "/x"),
+            ("HOME", "/u"),
+        ];
+        assert_eq!(env(&all), Path::new("/c"));
+        assert_eq!(env(&all[1..]), Path::new("/h/hub"));
+        assert_eq!(env(&all[2..]), Path::new("/x/huggingface/hub"));
+        assert_eq!(env(&all[3..]), Path::new("/u/.cache/huggingface/hub"));
+        assert_eq!(
+            env(&[("HF_HUB_CACHE", ""), ("HOME", "/u")]),
+            Path::new("/u/.cache/huggingface/hub")
+        );
+        assert_eq!(env(&[]), Path::new(".cache/huggingface/hub"));
+    }
 
     #[test]
     fn model_ids() {

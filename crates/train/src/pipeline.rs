@@ -312,15 +312,6 @@ pub fn train(
     } else {
         opts.members.max(1)
     };
-    // One line per member (they train side by side): epochs done, with the last losses.
-    let lines = progress::lines();
-    let member_bar = |len: usize, name: String| {
-        if opts.progress {
-            lines.add(progress::bar(len as u64, &name, false))
-        } else {
-            indicatif::ProgressBar::hidden()
-        }
-    };
     let mut epochs = Vec::new();
     let mut nets: Vec<(Net, Vec<Platt>)> = Vec::with_capacity(k);
     // Out of bag: per prompt, the share-weighted sum of the calibrated logits of the members it
@@ -344,6 +335,22 @@ pub fn train(
     let mut trained_on = vec![false; table.len()];
     let all = k + opts.linear.is_some() as usize;
     let member_seed = |m: usize| opts.seed.wrapping_add(m as u64);
+    // One line per member, in member order (they train side by side): the epochs run and the
+    // last losses.
+    let lines = progress::lines();
+    let name = |m: usize| match m == k {
+        true => format!("linear member {}/{all}", m + 1),
+        false => format!("member {}/{all}", m + 1),
+    };
+    let bars: Vec<indicatif::ProgressBar> = (0..all)
+        .map(|m| match opts.progress {
+            true => {
+                let len = if m == k { 1 } else { opts.epochs };
+                lines.add(progress::bar(len as u64, &name(m), false))
+            }
+            false => indicatif::ProgressBar::hidden(),
+        })
+        .collect();
     // The members are independent: fit and calibrate them in parallel (the nets are small, so
     // candle's kernels gain little from more threads; see `crate::threads`), then add them up
     // in member order, so the result does not depend on which finishes first.
@@ -360,17 +367,15 @@ pub fn train(
             let mut member_epochs = Vec::new();
             let fitted = match (m == k, &opts.linear) {
                 (true, Some(lin)) => {
-                    let bar = member_bar(1, format!("linear member {}/{all}", m + 1));
                     let fitted = linear::fit(&data, &train, &val, &scale, lin, seed);
-                    bar.finish();
+                    bars[m].finish();
                     fitted
                 }
                 _ => {
-                    let name = format!("member {}/{all}", m + 1);
-                    let bar = member_bar(opts.epochs, name.clone());
+                    let bar = &bars[m];
                     let fitted = net::fit(&data, &train, &val, &cfg, &scale, |epoch, tl, vl| {
                         bar.inc(1);
-                        bar.set_message(format!("{name} loss {tl:.4} val {vl:.4}"));
+                        bar.set_message(format!("{} loss {tl:.4} val {vl:.4}", name(m)));
                         member_epochs.push(Epoch {
                             member: m,
                             epoch,
