@@ -1,6 +1,9 @@
 //! k-fold cross-validation of the router against two baselines on the public data in
-//! `../shared/datasets` (see `benches/quality.sh`). Usage: `cv [--folds K] [--seed S] [SET…]`
-//! with SET among rb-mix rb-arc rb-mbpp rb-winogrande gsm8k mmlu (default: all).
+//! `../shared/datasets` (see `benches/quality.sh`). Usage:
+//! `cv [--folds K] [--seed S] [--seeds N] [SET…]` with SET among rb-mix rb-arc rb-mbpp
+//! rb-winogrande gsm8k mmlu (default: all); `--seeds N` repeats the CV with fold seeds S, S+1, …
+//! and prints each metric's mean over the repeats, and the router's AIQ minus each baseline's
+//! (mean, standard deviation, repeats the router won).
 //!
 //! Every method gets the same folds and the same cost model (fitted on the training folds);
 //! out-of-fold predictions are pooled and the metrics computed once over all prompts by
@@ -369,15 +372,17 @@ fn main() {
         let t0 = Instant::now();
         let set = load(name, &data, &root);
         let table = OutcomeTable::build(&set.rows, &set.config);
-        // samples[seed][method]
+        // samples[seed][method]; the metrics are over the prompts with every tier's outcome.
+        let mut scored = 0;
         let samples: Vec<Vec<Sample>> = seeds
             .iter()
             .map(|&s| {
                 let (eval_table, preds) = cross_validate(&set, &table, k, s);
+                scored = eval_table.len();
                 intervals(name, &eval_table, &preds, s)
             })
             .collect();
-        print_rows(name, table.len(), &samples);
+        print_rows(name, scored, &samples);
         if repeats > 1 {
             let mut line = format!("{name}: over {repeats} seeds, router AIQ minus");
             for (m, base) in METHODS.iter().enumerate().skip(1) {
