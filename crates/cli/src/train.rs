@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use tierwise_core::{read_logs, OutcomeTable, ReadOptions, TierConfig};
+use tierwise_eval::plot;
 use tierwise_router::Target;
 use tierwise_train::shrink::Shrink;
 use tierwise_train::{sha256_file, train, Calibration, TrainOptions};
@@ -61,8 +62,8 @@ pub struct Args {
     /// Use this tokenizer instead of training a WordPiece tokenizer on the prompts: a
     /// tokenizer.json, a model folder holding one, or a Hugging Face model id `org/name` or
     /// `org/name@revision` (default `main`) already in the local Hugging Face cache (HF_HUB_CACHE,
-    /// else $HF_HOME/hub, else ~/.cache/huggingface/hub). Nothing is downloaded; a path that
-    /// exists wins over the id.
+    /// else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub).
+    /// Nothing is downloaded; a path that exists wins over the id.
     #[arg(long, value_name = "PATH|ORG/NAME[@REV]")]
     tokenizer: Option<String>,
     /// How logits become probabilities, fitted on the validation split: `pooled` (Platt per
@@ -237,7 +238,19 @@ pub fn run(a: Args) -> Result<()> {
             m.curve_basis
         );
     }
-    println!("wrote {}", a.out.display());
+    // The validation curve as a picture, beside the artifact (the router does not read it).
+    let picture = a.out.join("validation.svg");
+    match m.validation_curve.is_empty() || m.single_tiers.is_empty() {
+        true => println!("wrote {} (no validation curve to draw)", a.out.display()),
+        false => {
+            plot::draw_figure(&plot::Figure::of_validation(m), &picture)?;
+            println!(
+                "wrote {} (validation curve: {})",
+                a.out.display(),
+                picture.display()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -121,6 +121,16 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
             && trained.contains("(out-of-bag AIQ by shrink: 0.25 → "),
         "{trained}"
     );
+    // The validation curve is drawn beside the artifact, from the artifact's own figures.
+    let svg = std::fs::read_to_string(p("real/validation.svg")).unwrap();
+    assert!(
+        trained.contains("validation curve: ") && svg.starts_with("<svg"),
+        "{trained}"
+    );
+    assert!(
+        svg.contains("target: 98% of large&apos;s quality") && svg.contains("(quality=0.98)"),
+        "{svg}"
+    );
     ok(&[
         "eval",
         "--model",

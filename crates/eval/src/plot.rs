@@ -1,5 +1,7 @@
-//! `curve.svg`: cost (x) against quality (y): single tiers as labelled points, the zero-router
-//! hull, the router's λ sweep with its hull and operating point, and the oracle. The x axis is
+//! Cost (x) against quality (y) pictures: single tiers as labelled points, the zero-router hull,
+//! the router's λ sweep with its hull and operating point, the oracle when known, and the target
+//! the λ was chosen for. `curve.svg` of an eval report ([`draw`]), and `validation.svg` of a
+//! trained router's out-of-bag validation curve ([`Figure::of_validation`]). The x axis is
 //! logarithmic when costs span more than an order of magnitude.
 use std::ops::Range;
 use std::path::Path;
@@ -7,33 +9,154 @@ use std::path::Path;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use tierwise_router::artifact::ArtifactMeta;
+use tierwise_router::policy::{best_single, Target};
 
+use crate::curve::{self, Point};
 use crate::error::{Error, Result};
 use crate::markdown::num;
-use crate::report::Report;
+use crate::report::{Report, TierPoint};
 
 const SIZE: (u32, u32) = (960, 640);
 
+/// What a picture shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// Caption.
+    pub title: String,
+    /// Single tiers.
+    pub tiers: Vec<TierPoint>,
+    /// The router's (λ, mean cost, mean quality) at each λ.
+    pub router: Vec<(f64, f64, f64)>,
+    /// Upper, non-decreasing hull of the router's points.
+    pub router_hull: Vec<Point>,
+    /// Upper hull of the single tiers (mixtures of tiers).
+    pub zero_router_hull: Vec<Point>,
+    /// The oracle's (cost, quality), when known.
+    pub oracle: Option<Point>,
+    /// Where the router operates, and its label.
+    pub operating: Option<(Point, String)>,
+    /// The target λ was chosen for, drawn as a line: a quality level or a cost budget.
+    pub target: Option<(Guide, String)>,
+}
+
+/// A guide line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Guide {
+    /// Horizontal, at this quality.
+    Quality(f64),
+    /// Vertical, at this cost.
+    Cost(f64),
+}
+
+impl Figure {
+    /// The picture of an eval report (`curve.svg`).
+    pub fn of_report(r: &Report) -> Figure {
+        let c = &r.curves;
+        let op = &r.operating_point;
+        let label = match op.lambda {
+            Some(l) => format!("router @ λ={}", num(l)),
+            None => "router decisions".into(),
+        };
+        Figure {
+            title: format!("Cost vs quality on {} held-out prompts", r.prompts.used),
+            tiers: c.tiers.clone(),
+            router: c.router.clone(),
+            router_hull: c.router_hull.clone(),
+            zero_router_hull: c.zero_router_hull.clone(),
+            oracle: Some(c.oracle),
+            operating: Some(((op.realised_cost, op.realised_quality), label)),
+            target: None,
+        }
+    }
+
+    /// The picture of a trained router's validation (`validation.svg`): the λ sweep and the
+    /// single tiers on the prompts it was validated on (out of bag), the chosen λ's predicted
+    /// point, and the target it was chosen for.
+    pub fn of_validation(m: &ArtifactMeta) -> Figure {
+        let router: Vec<(f64, f64, f64)> = m
+            .validation_curve
+            .iter()
+            .map(|p| (p.lambda, p.cost_usd, p.quality))
+            .collect();
+        let points: Vec<Point> = router.iter().map(|&(_, c, q)| (c, q)).collect();
+        let tiers: Vec<TierPoint> = m
+            .single_tiers
+            .iter()
+            .map(|t| TierPoint {
+                name: t.tier.clone(),
+                cost: t.cost_usd,
+                quality: t.quality,
+            })
+            .collect();
+        let tier_xy: Vec<Point> = tiers.iter().map(|t| (t.cost, t.quality)).collect();
+        let best = best_single(&m.single_tiers);
+        let target = match (m.target.parse::<Target>(), best) {
+            (Ok(Target::Quality(f)), Some(b)) => Some((
+                Guide::Quality(f * b.quality),
+                format!("target: {}% of {}'s quality", pct(f), b.tier),
+            )),
+            (Ok(Target::Cost(f)), Some(b)) => Some((
+                Guide::Cost(f * b.cost_usd),
+                format!("target: {}% of {}'s cost", pct(f), b.tier),
+            )),
+            _ => None,
+        };
+        let basis = match m.curve_basis.as_str() {
+            "logged" => "logged outcomes",
+            _ => "predicted outcomes",
+        };
+        Figure {
+            title: format!(
+                "Validation: {} prompts held out of training, {basis}",
+                m.training.val_prompts
+            ),
+            tiers,
+            router_hull: curve::nondecreasing_hull(&points),
+            router,
+            zero_router_hull: curve::upper_hull(&tier_xy),
+            oracle: None,
+            operating: Some((
+                (m.predicted.cost_usd, m.predicted.quality),
+                format!("λ={} ({})", num(m.lambda), m.target),
+            )),
+            target,
+        }
+    }
+}
+
+/// `f` as a percentage without trailing zeros (0.98 → 98, 0.975 → 97.5).
+fn pct(f: f64) -> f64 {
+    (f * 100.0 * 1e6).round() / 1e6
+}
+
 /// Draw the report's curves into an SVG file.
 pub fn draw(r: &Report, path: &Path) -> Result<()> {
+    draw_figure(&Figure::of_report(r), path)
+}
+
+/// Draw `f` into an SVG file.
+pub fn draw_figure(f: &Figure, path: &Path) -> Result<()> {
     let fail = |e: String| Error::Plot {
         file: path.display().to_string(),
         reason: e,
     };
-    let c = &r.curves;
-    let xs: Vec<f64> = c
+    let xs: Vec<f64> = f
         .tiers
         .iter()
         .map(|t| t.cost)
-        .chain(c.router.iter().map(|p| p.1))
-        .chain([c.oracle.0, r.operating_point.realised_cost])
+        .chain(f.router.iter().map(|p| p.1))
+        .chain(f.oracle.map(|o| o.0))
+        .chain(f.operating.iter().map(|o| o.0 .0))
         .collect();
-    let ys: Vec<f64> = c
+    let ys: Vec<f64> = f
         .tiers
         .iter()
         .map(|t| t.quality)
-        .chain(c.router.iter().map(|p| p.2))
-        .chain([c.oracle.1, r.operating_point.realised_quality])
+        .chain(f.router.iter().map(|p| p.2))
+        .chain(f.oracle.map(|o| o.1))
+        .chain(f.operating.iter().map(|o| o.0 .1))
         .collect();
     let (x0, x1) = xs
         .iter()
@@ -45,15 +168,18 @@ pub fn draw(r: &Report, path: &Path) -> Result<()> {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
             (a.min(y), b.max(y))
         });
+    if !(x0.is_finite() && y0.is_finite()) {
+        return Err(fail("nothing to draw".into()));
+    }
     let ypad = ((y1 - y0) * 0.08).max(0.02);
     let y = (y0 - ypad).max(0.0)..(y1 + ypad).min(1.0 + ypad);
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
     if x0 > 0.0 && x1 / x0 >= 10.0 {
-        chart(&root, (x0 / 1.4..x1 * 1.4).log_scale(), y, r, true).map_err(fail)?;
+        chart(&root, (x0 / 1.4..x1 * 1.4).log_scale(), y, f, true).map_err(fail)?;
     } else {
         let pad = ((x1 - x0) * 0.08).max(x1.abs() * 0.05).max(1e-9);
-        chart(&root, (x0 - pad).max(0.0)..x1 + pad, y, r, false).map_err(fail)?;
+        chart(&root, (x0 - pad).max(0.0)..x1 + pad, y, f, false).map_err(fail)?;
     }
     root.present().map_err(|e| fail(e.to_string()))
 }
@@ -62,7 +188,7 @@ fn chart<XS>(
     root: &DrawingArea<SVGBackend<'_>, Shift>,
     x: XS,
     y: Range<f64>,
-    r: &Report,
+    f: &Figure,
     log: bool,
 ) -> std::result::Result<(), String>
 where
@@ -70,12 +196,8 @@ where
     XS::CoordDescType: ValueFormatter<f64>,
 {
     let e = |e: DrawingAreaErrorKind<_>| e.to_string();
-    let c = &r.curves;
-    let title = format!(
-        "Cost vs quality on {} held-out prompts{}",
-        r.prompts.used,
-        if log { " (log cost)" } else { "" }
-    );
+    let c = f;
+    let title = format!("{}{}", f.title, if log { " (log cost)" } else { "" });
     let mut ch = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 22))
         .margin(16)
@@ -120,28 +242,51 @@ where
     .map_err(e)?
     .label("single tiers")
     .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
-    let o = c.oracle;
-    ch.draw_series(std::iter::once(
-        EmptyElement::at(o)
-            + Cross::new((0, 0), 7, green.stroke_width(3))
-            + Text::new("oracle", (9, -16), ("sans-serif", 13).into_font()),
-    ))
-    .map_err(e)?
-    .label("oracle")
-    .legend(move |(x, y)| Cross::new((x + 10, y), 6, green.stroke_width(3)));
-    let op = &r.operating_point;
-    let label = match op.lambda {
-        Some(l) => format!("router @ λ={}", num(l)),
-        None => "router decisions".into(),
-    };
-    ch.draw_series(std::iter::once(
-        EmptyElement::at((op.realised_cost, op.realised_quality))
-            + TriangleMarker::new((0, 0), 9, red.filled())
-            + Text::new(label, (10, 6), ("sans-serif", 13).into_font()),
-    ))
-    .map_err(e)?
-    .label("router operating point")
-    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, red.filled()));
+    if let Some(o) = c.oracle {
+        ch.draw_series(std::iter::once(
+            EmptyElement::at(o)
+                + Cross::new((0, 0), 7, green.stroke_width(3))
+                + Text::new("oracle", (9, -16), ("sans-serif", 13).into_font()),
+        ))
+        .map_err(e)?
+        .label("oracle")
+        .legend(move |(x, y)| Cross::new((x + 10, y), 6, green.stroke_width(3)));
+    }
+    if let Some((guide, label)) = &c.target {
+        let (xr, yr) = (ch.x_range(), ch.y_range());
+        let line = match *guide {
+            Guide::Quality(q) => vec![(xr.start, q), (xr.end, q)],
+            Guide::Cost(x) => vec![(x, yr.start), (x, yr.end)],
+        };
+        let orange = RGBColor(255, 127, 14);
+        ch.draw_series(DashedLineSeries::new(line, 3, 3, orange.stroke_width(1)))
+            .map_err(e)?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], orange.stroke_width(1)));
+    }
+    if let Some((at, label)) = &c.operating {
+        // The label goes on the side of the marker with more room.
+        let (px, _) = ch.backend_coord(at);
+        let area = ch.plotting_area().get_pixel_range();
+        let right = px > (area.0.start + area.0.end) / 2;
+        let (dx, h) = if right {
+            (-10, HPos::Right)
+        } else {
+            (10, HPos::Left)
+        };
+        let style = ("sans-serif", 13)
+            .into_font()
+            .into_text_style(root)
+            .pos(Pos::new(h, VPos::Top));
+        ch.draw_series(std::iter::once(
+            EmptyElement::at(*at)
+                + TriangleMarker::new((0, 0), 9, red.filled())
+                + Text::new(label.clone(), (dx, 14), style),
+        ))
+        .map_err(e)?
+        .label("router operating point")
+        .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, red.filled()));
+    }
     ch.configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.85))
@@ -167,4 +312,71 @@ fn densify(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     }
     out.extend(points.last());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_meta() -> ArtifactMeta {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/demo/router.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn validation_figure_shows_the_artifacts_curve_point_and_target() {
+        let mut m = demo_meta();
+        let best = best_single(&m.single_tiers).unwrap().clone();
+        let f = Figure::of_validation(&m);
+        assert_eq!(f.router.len(), m.validation_curve.len());
+        for (r, p) in f.router.iter().zip(&m.validation_curve) {
+            assert_eq!(*r, (p.lambda, p.cost_usd, p.quality));
+        }
+        let names: Vec<&str> = f.tiers.iter().map(|t| t.name.as_str()).collect();
+        let want: Vec<&str> = m.single_tiers.iter().map(|t| t.tier.as_str()).collect();
+        assert_eq!(names, want);
+        let op = f.operating.as_ref().unwrap();
+        assert_eq!(op.0, (m.predicted.cost_usd, m.predicted.quality));
+        assert!(op.1.contains("quality=0.98"), "{}", op.1);
+        assert_eq!(
+            f.target.as_ref().unwrap().0,
+            Guide::Quality(0.98 * best.quality)
+        );
+        assert!(f.router_hull.len() >= 2 && f.oracle.is_none());
+
+        m.target = "cost=0.5".into();
+        let f = Figure::of_validation(&m);
+        let (guide, label) = f.target.clone().unwrap();
+        assert_eq!(guide, Guide::Cost(0.5 * best.cost_usd));
+        assert_eq!(label, format!("target: 50% of {}'s cost", best.tier));
+        let dir = tempfile::tempdir().unwrap();
+        let svg = dir.path().join("v.svg");
+        draw_figure(&f, &svg).unwrap();
+        let text = std::fs::read_to_string(&svg).unwrap();
+        let shown = |s: &str| text.contains(&format!(">\n{}\n</text>", s.replace('\'', "&apos;")));
+        assert!(text.starts_with("<svg") && shown(&label), "{label}");
+        for t in &m.single_tiers {
+            assert!(shown(&t.tier), "{}", t.tier);
+        }
+
+        m.target = "lambda=0.1".into();
+        assert_eq!(Figure::of_validation(&m).target, None);
+    }
+
+    #[test]
+    fn an_empty_figure_is_an_error_not_a_panic() {
+        let f = Figure {
+            title: "empty".into(),
+            tiers: vec![],
+            router: vec![],
+            router_hull: vec![],
+            zero_router_hull: vec![],
+            oracle: None,
+            operating: None,
+            target: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let err = draw_figure(&f, &dir.path().join("e.svg")).unwrap_err();
+        assert!(err.to_string().contains("nothing to draw"), "{err}");
+    }
 }
