@@ -107,11 +107,20 @@ impl Figure {
             "logged" => "logged outcomes",
             _ => "predicted outcomes",
         };
-        Figure {
-            title: format!(
-                "Validation: {} prompts held out of training, {basis}",
-                m.training.val_prompts
+        // `--val-split 0`: no member held a prompt out, so the curve is on the training prompts.
+        let s = &m.training;
+        let title = match !s.members.is_empty() && s.members.iter().all(|x| x.val_prompts == 0) {
+            true => format!(
+                "In sample (no validation split): {} training prompts, {basis}",
+                s.prompts
             ),
+            false => format!(
+                "Validation: {} prompts held out of training, {basis}",
+                s.val_prompts
+            ),
+        };
+        Figure {
+            title,
             tiers,
             router_hull: curve::nondecreasing_hull(&points),
             router,
@@ -361,6 +370,17 @@ mod tests {
 
         m.target = "lambda=0.1".into();
         assert_eq!(Figure::of_validation(&m).target, None);
+
+        assert!(Figure::of_validation(&m).title.starts_with("Validation: "));
+        m.training
+            .members
+            .iter_mut()
+            .for_each(|x| x.val_prompts = 0);
+        let title = Figure::of_validation(&m).title;
+        assert!(
+            title.starts_with("In sample (no validation split)"),
+            "{title}"
+        );
     }
 
     #[test]
