@@ -1,6 +1,7 @@
 //! tierwise-eval: held-out evals of tiers and routers: the metrics of `docs/metrics.md`
 //! (AIQ, cost_at_best, APGR, CPT) with bootstrap intervals, the leakage check, reports
-//! (JSON, Markdown, SVG curve) and the CI gate.
+//! (JSON, Markdown, SVG curve), the picture of a trained router's validation curve, and the CI
+//! gate.
 //!
 //! Does not hold: training or serving; routers are evaluated through `tierwise-router`
 //! (see the CLI's `tierwise eval`), or from decisions made elsewhere.
