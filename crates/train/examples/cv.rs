@@ -51,13 +51,18 @@ fn intervals(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) ->
     points
 }
 
-/// One table row per method: each metric's mean over the seeds (`samples[seed][method]`).
+/// One table row per method: each metric's mean over the seeds (`samples[seed][method]`); a
+/// metric some seeds leave undefined (cost_at_best when no point reaches the best tier's
+/// quality) is the mean of the others with how many they are, e.g. `0.848 (2/5)`.
 fn print_rows(name: &str, prompts: usize, samples: &[Vec<Sample>]) {
     let mean = |m: usize, f: &dyn Fn(&Sample) -> Option<f64>| -> String {
-        let v: Option<Vec<f64>> = samples.iter().map(|s| f(&s[m])).collect();
-        v.map_or("–".to_string(), |v| {
-            format!("{:.3}", v.iter().sum::<f64>() / v.len() as f64)
-        })
+        let v: Vec<f64> = samples.iter().filter_map(|s| f(&s[m])).collect();
+        let avg = v.iter().sum::<f64>() / v.len() as f64;
+        match v.len() {
+            0 => "–".to_string(),
+            k if k == samples.len() => format!("{avg:.3}"),
+            k => format!("{avg:.3} ({k}/{})", samples.len()),
+        }
     };
     for (m, method) in METHODS.iter().enumerate() {
         let aiq = samples.iter().map(|s| s[m].aiq).sum::<f64>() / samples.len() as f64;
