@@ -33,6 +33,9 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `tierwise demo` options for a small, seeded workload (40 training and 10 held-out prompts).
+const SMALL_DEMO: [&str; 6] = ["--seed", "1", "--train", "40", "--heldout", "10"];
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -148,17 +151,8 @@ fn failed_import_leaves_no_output() {
 fn demo_is_seeded_and_the_committed_files_match() {
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small");
-    let args = [
-        "demo",
-        "--out",
-        s(&small),
-        "--seed",
-        "1",
-        "--train",
-        "40",
-        "--heldout",
-        "10",
-    ];
+    let mut args = vec!["demo", "--out", s(&small)];
+    args.extend(SMALL_DEMO);
     ok(&args);
     let first = std::fs::read(small.join("train.jsonl")).unwrap();
     ok(&args);
@@ -260,17 +254,9 @@ fn real_routerbench_and_routellm() {
 fn train_takes_a_tokenizer_from_the_hf_cache() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    ok(&[
-        "demo",
-        "--out",
-        s(&demo),
-        "--seed",
-        "1",
-        "--train",
-        "40",
-        "--heldout",
-        "10",
-    ]);
+    let mut args = vec!["demo", "--out", s(&demo)];
+    args.extend(SMALL_DEMO);
+    ok(&args);
     // A BERT-family tokenizer.json of 4 tokens: [PAD] [UNK] word ##s.
     let fixture = workspace().join("crates/train/tests/data/bert_tokenizer.json");
     let hash = "0123456789abcdef0123456789abcdef01234567";
