@@ -60,12 +60,13 @@ pub struct Args {
     #[arg(long, default_value_t = 1 << 18)]
     buckets: u32,
     /// Use this tokenizer instead of training a WordPiece tokenizer on the prompts: a
-    /// tokenizer.json, a model folder holding one, or a Hugging Face model id `org/name` or
-    /// `org/name@revision` (default `main`) already in the local Hugging Face cache (HF_HUB_CACHE,
-    /// else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub).
-    /// Nothing is downloaded; a path that exists wins over the id.
-    #[arg(long, value_name = "PATH|ORG/NAME[@REV]")]
-    tokenizer: Option<String>,
+    /// tokenizer.json, a model folder holding one, or a Hugging Face model id `org/name` or a
+    /// bare `name` (`gpt2`), with an optional `@revision` (default `main`), already in the
+    /// local Hugging Face cache (HF_HUB_CACHE, else $HF_HOME/hub, else
+    /// $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub). Nothing is downloaded;
+    /// a path that exists wins over the id.
+    #[arg(long, value_name = "PATH|[ORG/]NAME[@REV]")]
+    tokenizer: Option<std::ffi::OsString>,
     /// How logits become probabilities, fitted on the validation split: `pooled` (Platt per
     /// tier, pulled toward one shared map where a tier's cells say little), `per-tier` Platt,
     /// one `shared` Platt map for every tier (never reorders tiers), or `none`.

@@ -1,8 +1,10 @@
 //! Finding a model's file (`tokenizer.json` today; `config.json` or `model.safetensors` the same
 //! way) from what the user typed: a path to the file, a model folder holding it, or a Hugging Face
-//! model id `org/name` or `org/name@revision` looked up in the local Hugging Face cache
+//! model id (`org/name`, or a bare `name` such as `gpt2`, with an optional `@revision`) looked up
+//! in the local Hugging Face cache
 //! (`hf_hub::Cache`'s layout: `models--org--name/refs/<revision>` holds a commit hash, and
 //! `snapshots/<hash>/<file>` the file). Nothing is ever downloaded.
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use hf_hub::{Repo, RepoType};
@@ -36,21 +38,24 @@ fn cache_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Cache {
 }
 
 /// [`resolve_file`] in the cache the environment names ([`cache_from_env`]).
-pub fn resolve_file_from_env(spec: &str, file: &str) -> Result<PathBuf> {
+pub fn resolve_file_from_env(spec: impl AsRef<OsStr>, file: &str) -> Result<PathBuf> {
     resolve_file(spec, file, &cache_from_env())
 }
 
 /// Find `file` for `spec`, which is one of:
 /// - an existing file: that file, whatever its name;
 /// - an existing folder: `folder/file`, which must exist;
-/// - a model id `org/name` or `org/name@revision` (a branch, tag or commit hash; `main` when
-///   left out): `file` in that revision's snapshot in `cache`.
+/// - a model id `org/name` or a bare `name` (`gpt2`), each with an optional `@revision` (a
+///   branch, tag or commit hash; `main` when left out): `file` in that revision's snapshot in
+///   `cache`.
 ///
-/// A path that exists wins over the id reading. Nothing is downloaded: a file absent from the
-/// cache is an [`Error::ModelFile`] naming `spec`, `file` and the cache folder.
-pub fn resolve_file(spec: &str, file: &str, cache: &Cache) -> Result<PathBuf> {
+/// A path that exists wins over the id reading; a path need not be UTF-8. Nothing is
+/// downloaded: a file absent from the cache is an [`Error::ModelFile`] naming `spec`, `file`
+/// and the cache folder.
+pub fn resolve_file(spec: impl AsRef<OsStr>, file: &str, cache: &Cache) -> Result<PathBuf> {
+    let spec = spec.as_ref();
     let err = |reason: String| Error::ModelFile {
-        spec: spec.to_string(),
+        spec: spec.to_string_lossy().into_owned(),
         file: file.to_string(),
         reason,
     };
@@ -65,10 +70,10 @@ pub fn resolve_file(spec: &str, file: &str, cache: &Cache) -> Result<PathBuf> {
             false => Err(err(format!("the folder {} has no {file}", path.display()))),
         };
     }
-    let Some((id, revision)) = model_id(spec) else {
+    let Some((id, revision)) = spec.to_str().and_then(model_id) else {
         return Err(err(
             "no file or folder has that path, and it is not a Hugging Face model \
-             id `org/name` or `org/name@revision`"
+             id `org/name`, `name` or either with `@revision`"
                 .to_string(),
         ));
     };
@@ -102,17 +107,18 @@ pub fn resolve_file(spec: &str, file: &str, cache: &Cache) -> Result<PathBuf> {
     };
     Err(err(format!(
         "not in the Hugging Face cache at {} ({why}), and no file or folder has that path. \
-         Nothing is downloaded: run `huggingface-cli download {id} {file}{rev}` on a machine \
-         with access and bring its cache here (HF_HOME or HF_HUB_CACHE), or pass a path",
+         Nothing is downloaded: run `hf download {id} {file}{rev}` (older clients: \
+         `huggingface-cli download`, same arguments) on a machine with access and bring its \
+         cache here (HF_HOME or HF_HUB_CACHE), or pass a path",
         cache.path().display()
     )))
 }
 
-/// `org/name[@revision]` split into the id and the revision (`main` when left out), or `None`
-/// when `spec` is not of that form.
+/// `org/name[@revision]` or `name[@revision]` (the hub's older top-level models, `gpt2`) split
+/// into the id and the revision (`main` when left out), or `None` when `spec` is of neither form.
 fn model_id(spec: &str) -> Option<(&str, &str)> {
     let (id, revision) = spec.split_once('@').unwrap_or((spec, "main"));
-    let (org, name) = id.split_once('/')?;
+    let (org, name) = id.split_once('/').unwrap_or(("", id));
     let part = |s: &str| {
         !s.is_empty()
             && s != "."
@@ -124,7 +130,8 @@ fn model_id(spec: &str) -> Option<(&str, &str)> {
     let rev_ok = revision
         .split('/')
         .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains(char::is_whitespace));
-    (part(org) && part(name) && rev_ok).then_some((id, revision))
+    ((org.is_empty() && !id.contains('/') || part(org)) && part(name) && rev_ok)
+        .then_some((id, revision))
 }
 
 fn is_commit_hash(s: &str) -> bool {
@@ -168,8 +175,16 @@ mod tests {
             model_id("o-1/n_2.x@refs/pr/3"),
             Some(("o-1/n_2.x", "refs/pr/3"))
         );
+        assert_eq!(model_id("gpt2"), Some(("gpt2", "main")));
+        assert_eq!(
+            model_id("bert-base-uncased@v1"),
+            Some(("bert-base-uncased", "v1"))
+        );
         for bad in [
-            "name",
+            "",
+            "@main",
+            "..",
+            "/name",
             "/abs/path",
             "a/b/c",
             "org/",
