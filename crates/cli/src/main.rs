@@ -53,8 +53,56 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             std::process::exit(2);
         }
+    }
+}
+
+/// The error and its causes, joined by `: `, leaving out a cause that the message so far
+/// already says (the libraries' errors name their source in their own text, `path: reason`).
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if text.is_empty() {
+            text = cause;
+        } else if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_said_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        // A library error that names its source in its text and also returns it as `source()`.
+        #[derive(Debug)]
+        struct Lib(std::io::Error);
+        impl std::fmt::Display for Lib {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "m/router.json: {}", self.0)
+            }
+        }
+        impl std::error::Error for Lib {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = anyhow::Error::new(Lib(io()));
+        assert_eq!(message(&e), "m/router.json: no such file");
+        // Context the binary adds still reads outermost first, and new causes are kept.
+        let e = Err::<(), _>(io()).context("reading prompts").unwrap_err();
+        assert_eq!(message(&e), "reading prompts: no such file");
+        let e = anyhow::Error::new(Lib(io())).context("loading the router");
+        assert_eq!(
+            message(&e),
+            "loading the router: m/router.json: no such file"
+        );
     }
 }

@@ -113,6 +113,18 @@ fn bad_input_names_file_line_and_field() {
     let err = fails(&["stats", "--logs", s(&empty)]);
     assert!(err.contains("empty.jsonl: no usable rows"), "{err}");
 
+    // A missing file or model folder: named once, with the OS's reason said once.
+    let absent = dir.path().join("absent");
+    for args in [
+        vec!["stats", "--logs", s(&absent)],
+        vec!["route", "--model", s(&absent), "--input", s(&logs)],
+    ] {
+        let err = fails(&args);
+        let reason = "No such file or directory";
+        assert!(err.contains(s(&absent)), "{err}");
+        assert_eq!(err.matches(reason).count(), 1, "{args:?}: {err}");
+    }
+
     let args = [
         "train",
         "--logs",
