@@ -2,14 +2,15 @@
 //! the router's λ sweep with its hull and operating point, the oracle when known, and the target
 //! the λ was chosen for. `curve.svg` of an eval report ([`draw`]), and `validation.svg` of a
 //! trained router's out-of-bag validation curve ([`Figure::of_validation`]). The x axis is
-//! logarithmic when costs span more than an order of magnitude.
+//! logarithmic when costs span more than an order of magnitude, labelled at round costs; the
+//! legend takes the emptiest corner and labels sit where they cover least (`layout`).
 use std::ops::Range;
 use std::path::Path;
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
+use plotters::element::MultiLineText;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use tierwise_router::artifact::ArtifactMeta;
 use tierwise_router::policy::{best_single, Target};
 
@@ -18,7 +19,12 @@ use crate::error::{Error, Result};
 use crate::markdown::num;
 use crate::report::{Report, TierPoint};
 
+mod layout;
+
 const SIZE: (u32, u32) = (960, 640);
+/// Font sizes: point labels and the legend.
+const LABEL_PX: i32 = 13;
+const LEGEND_PX: i32 = 14;
 
 /// What a picture shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,7 +191,13 @@ pub fn draw_figure(f: &Figure, path: &Path) -> Result<()> {
     let root = SVGBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
     if x0 > 0.0 && x1 / x0 >= 10.0 {
-        chart(&root, (x0 / 1.4..x1 * 1.4).log_scale(), y, f, true).map_err(fail)?;
+        let (lo, hi) = (x0 / 1.4, x1 * 1.4);
+        let (labelled, light) = layout::log_ticks(lo, hi);
+        let x = (lo..hi)
+            .log_scale()
+            .with_key_points(labelled)
+            .with_light_points(light);
+        chart(&root, x, y, f, true).map_err(fail)?;
     } else {
         let pad = ((x1 - x0) * 0.08).max(x1.abs() * 0.05).max(1e-9);
         chart(&root, (x0 - pad).max(0.0)..x1 + pad, y, f, false).map_err(fail)?;
@@ -217,13 +229,82 @@ where
     ch.configure_mesh()
         .x_desc("mean cost per prompt")
         .y_desc("mean quality")
-        .x_label_formatter(&|v| num(*v))
+        // A log axis is labelled at round costs (`layout::log_ticks`): shortest form, 0.0005.
+        .x_label_formatter(&|v| if log { format!("{v}") } else { num(*v) })
         .y_label_formatter(&|v| format!("{v:.2}"))
         .light_line_style(RGBColor(235, 235, 235))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()
         .map_err(e)?;
+    let (xp, yp) = ch.plotting_area().get_pixel_range();
+    let area = (xp.start, yp.start, xp.end, yp.end);
+    let px = |p: &(f64, f64)| ch.backend_coord(p);
+    // The legend goes in the corner that hides the fewest points and lines.
+    let mut entries = vec![
+        "zero router (mix of tiers)",
+        "router (λ sweep, hull)",
+        "single tiers",
+    ];
+    entries.extend(c.oracle.map(|_| "oracle"));
+    entries.extend(c.target.as_ref().map(|(_, l)| l.as_str()));
+    entries.extend(c.operating.as_ref().map(|_| "router operating point"));
+    let legend_font: TextStyle = ("sans-serif", LEGEND_PX).into_font().into();
+    let mut text = MultiLineText::<_, &str>::new((0, 0), &legend_font);
+    entries.iter().for_each(|l| text.push_line(*l));
+    let (w, h) = text.estimate_dimension().map_err(|e| e.to_string())?;
+    // As plotters sizes it: room for the legend marks (30) and a margin of 10 all round.
+    let size = (w + 30 + 20, h + 20);
+    let drawn: Vec<(i32, i32)> = c
+        .tiers
+        .iter()
+        .map(|t| (t.cost, t.quality))
+        .chain(c.router.iter().map(|&(_, x, y)| (x, y)))
+        .chain(densify(&c.router_hull))
+        .chain(densify(&c.zero_router_hull))
+        .chain(c.oracle)
+        .chain(c.operating.as_ref().map(|o| o.0))
+        .map(|p| px(&p))
+        .collect();
+    let legend = layout::legend_box(area, size, &drawn);
+    // What a label must not cover: the legend, every marker, the labels placed before it.
+    let mut taken = vec![legend];
+    taken.extend(
+        c.tiers
+            .iter()
+            .map(|t| layout::marker(px(&(t.cost, t.quality)), 6)),
+    );
+    taken.extend(c.oracle.map(|o| layout::marker(px(&o), 8)));
+    // The lines, lightly: a label would rather sit beside a line than across it.
+    taken.extend(
+        densify(&c.router_hull)
+            .iter()
+            .chain(&densify(&c.zero_router_hull))
+            .map(|p| layout::marker(px(p), 1)),
+    );
+    // The operating point's label first, then the tiers' from left to right, each where it
+    // covers least.
+    let operating = c.operating.as_ref().map(|(at, label)| {
+        let at = px(at);
+        taken.push(layout::marker(at, 10));
+        let (x, y) = layout::place_label(at, layout::text_size(label, LABEL_PX), area, &mut taken);
+        (label, (x - at.0, y - at.1))
+    });
+    let mut order: Vec<&TierPoint> = c.tiers.iter().collect();
+    order.sort_by(|a, b| a.cost.total_cmp(&b.cost));
+    let mut labels = Vec::with_capacity(order.len());
+    for t in order {
+        let at = px(&(t.cost, t.quality));
+        let size = layout::text_size(&t.name, LABEL_PX);
+        let (x, y) = layout::place_label(at, size, area, &mut taken);
+        labels.push((t, (x - at.0, y - at.1)));
+    }
+    let oracle_label = c.oracle.map(|o| {
+        let at = px(&o);
+        let (x, y) =
+            layout::place_label(at, layout::text_size("oracle", LABEL_PX), area, &mut taken);
+        (x - at.0, y - at.1)
+    });
     let grey = RGBColor(120, 120, 120);
     let blue = RGBColor(31, 119, 180);
     let red = RGBColor(214, 39, 40);
@@ -243,19 +324,23 @@ where
         .map_err(e)?
         .label("router (λ sweep, hull)")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], blue.stroke_width(3)));
-    ch.draw_series(c.tiers.iter().map(|t| {
+    ch.draw_series(labels.iter().map(|(t, offset)| {
         EmptyElement::at((t.cost, t.quality))
             + Circle::new((0, 0), 5, BLACK.filled())
-            + Text::new(t.name.clone(), (7, -16), ("sans-serif", 13).into_font())
+            + Text::new(
+                t.name.clone(),
+                *offset,
+                ("sans-serif", LABEL_PX).into_font(),
+            )
     }))
     .map_err(e)?
     .label("single tiers")
     .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
-    if let Some(o) = c.oracle {
+    if let (Some(o), Some(offset)) = (c.oracle, oracle_label) {
         ch.draw_series(std::iter::once(
             EmptyElement::at(o)
                 + Cross::new((0, 0), 7, green.stroke_width(3))
-                + Text::new("oracle", (9, -16), ("sans-serif", 13).into_font()),
+                + Text::new("oracle", offset, ("sans-serif", LABEL_PX).into_font()),
         ))
         .map_err(e)?
         .label("oracle")
@@ -273,34 +358,24 @@ where
             .label(label.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], orange.stroke_width(1)));
     }
-    if let Some((at, label)) = &c.operating {
-        // The label goes on the side of the marker with more room.
-        let (px, _) = ch.backend_coord(at);
-        let area = ch.plotting_area().get_pixel_range();
-        let right = px > (area.0.start + area.0.end) / 2;
-        let (dx, h) = if right {
-            (-10, HPos::Right)
-        } else {
-            (10, HPos::Left)
-        };
-        let style = ("sans-serif", 13)
-            .into_font()
-            .into_text_style(root)
-            .pos(Pos::new(h, VPos::Top));
+    if let (Some((at, _)), Some((label, offset))) = (&c.operating, operating) {
         ch.draw_series(std::iter::once(
             EmptyElement::at(*at)
                 + TriangleMarker::new((0, 0), 9, red.filled())
-                + Text::new(label.clone(), (dx, 14), style),
+                + Text::new(label.clone(), offset, ("sans-serif", LABEL_PX).into_font()),
         ))
         .map_err(e)?
         .label("router operating point")
         .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, red.filled()));
     }
     ch.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
+        .position(SeriesLabelPosition::Coordinate(
+            legend.0 - area.0,
+            legend.1 - area.1,
+        ))
         .background_style(WHITE.mix(0.85))
         .border_style(grey)
-        .label_font(("sans-serif", 14))
+        .label_font(legend_font.clone())
         .draw()
         .map_err(e)?;
     Ok(())
@@ -367,6 +442,12 @@ mod tests {
         for t in &m.single_tiers {
             assert!(shown(&t.tier), "{}", t.tier);
         }
+        // The demo's costs span two decades: a log axis labelled at round costs.
+        assert!(f.title.contains("log cost") || text.contains("(log cost)"));
+        for tick in ["0.0001", "0.0005", "0.001", "0.01"] {
+            assert!(shown(tick), "tick {tick}");
+        }
+        assert!(!shown("0.000100") && !shown("0.00100"), "{text}");
 
         m.target = "lambda=0.1".into();
         assert_eq!(Figure::of_validation(&m).target, None);
