@@ -1,10 +1,11 @@
 //! `tierwise route`: decide a tier for every prompt of a JSONL file with a trained router.
 //! Input lines are log rows or `{"id", "prompt" | "messages", "feature"}` objects; each output
 //! line is `{"id", "tier", "model", "difficulty", "p": {tier: prob}, "expected_cost_usd": {…}}`.
+use std::collections::hash_map::{Entry, HashMap};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Map, Value};
 use tierwise_core::read::parse_line;
 use tierwise_core::{text, Message};
@@ -16,7 +17,9 @@ pub struct Args {
     /// Model folder written by `tierwise train`.
     #[arg(long)]
     model: PathBuf,
-    /// JSONL prompts: log rows, or {"id", "prompt"} / {"id", "messages"} objects.
+    /// JSONL prompts: log rows, or {"id", "prompt"} / {"id", "messages"} objects. One decision
+    /// per prompt id: a line repeating an id already routed with the same text (a log has a row
+    /// per model that answered) is skipped and counted; with another text it is an error.
     #[arg(long)]
     input: PathBuf,
     /// Where to write decisions (default: stdout).
@@ -78,12 +81,35 @@ pub fn run(a: Args) -> Result<()> {
     let names: Vec<String> = router.tiers().iter().map(|t| t.name.clone()).collect();
     let mut n = 0usize;
     let mut d = Decision::default();
+    // Per tier: prompts routed there, and the expected cost had every prompt gone there.
+    let mut routed = vec![0usize; names.len()];
+    let mut all_on = vec![0f64; names.len()];
+    let mut spent = 0f64;
+    // Prompt id → (hash of its text, the line it was routed from).
+    let mut seen: HashMap<String, (u64, usize)> = HashMap::new();
+    let mut repeats = 0usize;
     for (i, line) in BufReader::new(input).lines().enumerate() {
         let line = line.with_context(|| format!("{file}:{}", i + 1))?;
         if line.trim().is_empty() {
             continue;
         }
         let (id, prompt) = prompt_of(&file, i + 1, &line)?;
+        let hash = text::fnv1a64(prompt.text_str().as_bytes());
+        match seen.entry(id.clone()) {
+            Entry::Occupied(e) if e.get().0 == hash => {
+                repeats += 1;
+                continue;
+            }
+            Entry::Occupied(e) => bail!(
+                "{file}:{}: field `id`: `{}` was routed at line {} with another prompt",
+                i + 1,
+                e.key(),
+                e.get().1
+            ),
+            Entry::Vacant(e) => {
+                e.insert((hash, i + 1));
+            }
+        }
         router.decide_into(&prompt, &mut d);
         let p: Map<String, Value> = names
             .iter()
@@ -101,8 +127,75 @@ pub fn run(a: Args) -> Result<()> {
         });
         writeln!(out, "{rec}")?;
         n += 1;
+        routed[d.tier_index] += 1;
+        spent += d.expected_cost_usd[d.tier_index];
+        all_on
+            .iter_mut()
+            .zip(&d.expected_cost_usd)
+            .for_each(|(a, c)| *a += c);
     }
     out.flush()?;
-    eprintln!("routed {n} prompts with λ = {}", router.lambda());
+    eprintln!(
+        "{}",
+        summary(n, router.lambda(), &names, &routed, spent, &all_on)
+    );
+    if repeats > 0 {
+        eprintln!("{repeats} line(s) repeated a prompt id already routed: one decision per prompt");
+    }
     Ok(())
+}
+
+/// `routed N prompts with λ = L: tier n (share), …; expected cost $X, Y% of $Z all on T` (T the
+/// tier that would cost most).
+fn summary(
+    n: usize,
+    lambda: f64,
+    names: &[String],
+    routed: &[usize],
+    spent: f64,
+    all_on: &[f64],
+) -> String {
+    let num = tierwise_eval::markdown::num;
+    let mut s = format!("routed {n} prompts with λ = {}", num(lambda));
+    if n == 0 {
+        return s;
+    }
+    let shares: Vec<String> = names
+        .iter()
+        .zip(routed)
+        .filter(|(_, &k)| k > 0)
+        .map(|(t, &k)| format!("{t} {k} ({:.0}%)", 100.0 * k as f64 / n as f64))
+        .collect();
+    s += &format!(": {}", shares.join(", "));
+    let top = (0..all_on.len()).max_by(|&a, &b| all_on[a].total_cmp(&all_on[b]));
+    if let Some(t) = top.filter(|&t| all_on[t] > 0.0) {
+        s += &format!(
+            "; expected cost ${}, {:.0}% of ${} all on {}",
+            num(spent),
+            100.0 * spent / all_on[t],
+            num(all_on[t]),
+            names[t]
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn the_summary_gives_each_tiers_share_and_the_expected_saving() {
+        let names = ["mini".to_string(), "large".to_string()];
+        let s = summary(4, 0.05, &names, &[3, 1], 0.25, &[0.04, 1.0]);
+        assert_eq!(
+            s,
+            "routed 4 prompts with λ = 0.0500: mini 3 (75%), large 1 (25%); \
+             expected cost $0.250, 25% of $1.00 all on large"
+        );
+        assert_eq!(
+            summary(0, 0.05, &names, &[0, 0], 0.0, &[0.0, 0.0]),
+            "routed 0 prompts with λ = 0.0500"
+        );
+    }
 }

@@ -353,3 +353,59 @@ fn train_takes_a_tokenizer_from_the_hf_cache() {
         assert!(stderr.contains(want), "wanted {want:?} in {stderr}");
     }
 }
+
+#[test]
+fn route_gives_one_decision_per_prompt_and_refuses_an_id_reused_for_another_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = workspace().join("models/demo");
+    // A log has a row per model that answered: three rows of prompt `a`, one of `b`.
+    let input = dir.path().join("log.jsonl");
+    let row = |id: &str, text: &str, model: &str| {
+        format!("{{\"id\":\"{id}\",\"prompt\":\"{text}\",\"model\":\"{model}\",\"score\":1}}\n")
+    };
+    let log = [
+        row("a", "Summarise this email.", "m1"),
+        row("a", "Summarise this email.", "m2"),
+        row("b", "Prove that 17 is prime.", "m1"),
+        row("a", "Summarise this email.", "m3"),
+    ]
+    .concat();
+    std::fs::write(&input, log).unwrap();
+    let out = dir.path().join("d.jsonl");
+    let (_, stderr) = ok(&[
+        "route",
+        "--model",
+        s(&model),
+        "--input",
+        s(&input),
+        "--output",
+        s(&out),
+    ]);
+    let ids: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"a\"", "\"b\""]);
+    assert!(stderr.contains("routed 2 prompts with λ = "), "{stderr}");
+    assert!(stderr.contains("expected cost $"), "{stderr}");
+    assert!(
+        stderr.contains("2 line(s) repeated a prompt id already routed"),
+        "{stderr}"
+    );
+
+    let clash = dir.path().join("clash.jsonl");
+    std::fs::write(
+        &clash,
+        "{\"id\":\"a\",\"prompt\":\"one\"}\n{\"id\":\"a\",\"prompt\":\"two\"}\n",
+    )
+    .unwrap();
+    let err = fails(&["route", "--model", s(&model), "--input", s(&clash)]);
+    assert!(
+        err.contains(&format!(
+            "{}:2: field `id`: `a` was routed at line 1 with another prompt",
+            s(&clash)
+        )),
+        "{err}"
+    );
+}
