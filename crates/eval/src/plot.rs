@@ -25,6 +25,12 @@ const SIZE: (u32, u32) = (960, 640);
 /// Font sizes: point labels and the legend.
 const LABEL_PX: i32 = 13;
 const LEGEND_PX: i32 = 14;
+/// Legend entries.
+const ZERO: &str = "zero router (mix of tiers)";
+const ROUTER: &str = "router (λ sweep, hull)";
+const TIERS: &str = "single tiers";
+const ORACLE: &str = "oracle";
+const OPERATING: &str = "router operating point";
 
 /// What a picture shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,72 +245,18 @@ where
         .map_err(e)?;
     let (xp, yp) = ch.plotting_area().get_pixel_range();
     let area = (xp.start, yp.start, xp.end, yp.end);
-    let px = |p: &(f64, f64)| ch.backend_coord(p);
     // The legend goes in the corner that hides the fewest points and lines.
-    let mut entries = vec![
-        "zero router (mix of tiers)",
-        "router (λ sweep, hull)",
-        "single tiers",
-    ];
-    entries.extend(c.oracle.map(|_| "oracle"));
+    let mut entries = vec![ZERO, ROUTER, TIERS];
+    entries.extend(c.oracle.map(|_| ORACLE));
     entries.extend(c.target.as_ref().map(|(_, l)| l.as_str()));
-    entries.extend(c.operating.as_ref().map(|_| "router operating point"));
+    entries.extend(c.operating.as_ref().map(|_| OPERATING));
     let legend_font: TextStyle = ("sans-serif", LEGEND_PX).into_font().into();
     let mut text = MultiLineText::<_, &str>::new((0, 0), &legend_font);
     entries.iter().for_each(|l| text.push_line(*l));
     let (w, h) = text.estimate_dimension().map_err(|e| e.to_string())?;
     // As plotters sizes it: room for the legend marks (30) and a margin of 10 all round.
     let size = (w + 30 + 20, h + 20);
-    let drawn: Vec<(i32, i32)> = c
-        .tiers
-        .iter()
-        .map(|t| (t.cost, t.quality))
-        .chain(c.router.iter().map(|&(_, x, y)| (x, y)))
-        .chain(densify(&c.router_hull))
-        .chain(densify(&c.zero_router_hull))
-        .chain(c.oracle)
-        .chain(c.operating.as_ref().map(|o| o.0))
-        .map(|p| px(&p))
-        .collect();
-    let legend = layout::legend_box(area, size, &drawn);
-    // What a label must not cover: the legend, every marker, the labels placed before it.
-    let mut taken = vec![legend];
-    taken.extend(
-        c.tiers
-            .iter()
-            .map(|t| layout::marker(px(&(t.cost, t.quality)), 6)),
-    );
-    taken.extend(c.oracle.map(|o| layout::marker(px(&o), 8)));
-    // The lines, lightly: a label would rather sit beside a line than across it.
-    taken.extend(
-        densify(&c.router_hull)
-            .iter()
-            .chain(&densify(&c.zero_router_hull))
-            .map(|p| layout::marker(px(p), 1)),
-    );
-    // The operating point's label first, then the tiers' from left to right, each where it
-    // covers least.
-    let operating = c.operating.as_ref().map(|(at, label)| {
-        let at = px(at);
-        taken.push(layout::marker(at, 10));
-        let (x, y) = layout::place_label(at, layout::text_size(label, LABEL_PX), area, &mut taken);
-        (label, (x - at.0, y - at.1))
-    });
-    let mut order: Vec<&TierPoint> = c.tiers.iter().collect();
-    order.sort_by(|a, b| a.cost.total_cmp(&b.cost));
-    let mut labels = Vec::with_capacity(order.len());
-    for t in order {
-        let at = px(&(t.cost, t.quality));
-        let size = layout::text_size(&t.name, LABEL_PX);
-        let (x, y) = layout::place_label(at, size, area, &mut taken);
-        labels.push((t, (x - at.0, y - at.1)));
-    }
-    let oracle_label = c.oracle.map(|o| {
-        let at = px(&o);
-        let (x, y) =
-            layout::place_label(at, layout::text_size("oracle", LABEL_PX), area, &mut taken);
-        (x - at.0, y - at.1)
-    });
+    let at = layout::place(c, area, size, |p| ch.backend_coord(p));
     let grey = RGBColor(120, 120, 120);
     let blue = RGBColor(31, 119, 180);
     let red = RGBColor(214, 39, 40);
@@ -312,7 +264,7 @@ where
     let hull = densify(&c.zero_router_hull);
     ch.draw_series(DashedLineSeries::new(hull, 6, 4, grey.stroke_width(2)))
         .map_err(e)?
-        .label("zero router (mix of tiers)")
+        .label(ZERO)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2)));
     ch.draw_series(
         c.router
@@ -322,9 +274,9 @@ where
     .map_err(e)?;
     ch.draw_series(LineSeries::new(c.router_hull.clone(), blue.stroke_width(3)))
         .map_err(e)?
-        .label("router (λ sweep, hull)")
+        .label(ROUTER)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], blue.stroke_width(3)));
-    ch.draw_series(labels.iter().map(|(t, offset)| {
+    ch.draw_series(c.tiers.iter().zip(&at.tiers).map(|(t, offset)| {
         EmptyElement::at((t.cost, t.quality))
             + Circle::new((0, 0), 5, BLACK.filled())
             + Text::new(
@@ -334,16 +286,16 @@ where
             )
     }))
     .map_err(e)?
-    .label("single tiers")
+    .label(TIERS)
     .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
-    if let (Some(o), Some(offset)) = (c.oracle, oracle_label) {
+    if let (Some(o), Some(offset)) = (c.oracle, at.oracle) {
         ch.draw_series(std::iter::once(
             EmptyElement::at(o)
                 + Cross::new((0, 0), 7, green.stroke_width(3))
-                + Text::new("oracle", offset, ("sans-serif", LABEL_PX).into_font()),
+                + Text::new(ORACLE, offset, ("sans-serif", LABEL_PX).into_font()),
         ))
         .map_err(e)?
-        .label("oracle")
+        .label(ORACLE)
         .legend(move |(x, y)| Cross::new((x + 10, y), 6, green.stroke_width(3)));
     }
     if let Some((guide, label)) = &c.target {
@@ -358,20 +310,20 @@ where
             .label(label.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], orange.stroke_width(1)));
     }
-    if let (Some((at, _)), Some((label, offset))) = (&c.operating, operating) {
+    if let (Some((point, label)), Some(offset)) = (&c.operating, at.operating) {
         ch.draw_series(std::iter::once(
-            EmptyElement::at(*at)
+            EmptyElement::at(*point)
                 + TriangleMarker::new((0, 0), 9, red.filled())
                 + Text::new(label.clone(), offset, ("sans-serif", LABEL_PX).into_font()),
         ))
         .map_err(e)?
-        .label("router operating point")
+        .label(OPERATING)
         .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, red.filled()));
     }
     ch.configure_series_labels()
         .position(SeriesLabelPosition::Coordinate(
-            legend.0 - area.0,
-            legend.1 - area.1,
+            at.legend.0 - area.0,
+            at.legend.1 - area.1,
         ))
         .background_style(WHITE.mix(0.85))
         .border_style(grey)

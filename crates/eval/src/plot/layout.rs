@@ -1,6 +1,8 @@
 //! Where a picture's text goes, in pixels: the ticks of a logarithmic cost axis, the legend's
-//! corner (the one hiding the fewest points) and each tier's label (beside its marker, where it
-//! covers no other label, marker or the legend). Pure functions, so they are tested alone.
+//! corner (the one hiding the fewest points) and each label (beside its marker, where it covers
+//! no other label, marker, line or the legend). Pure functions, so they are tested alone.
+use super::{densify, Figure, LABEL_PX, ORACLE};
+use crate::curve::Point;
 
 /// A pixel rectangle: left, top, right, bottom.
 pub(super) type Rect = (i32, i32, i32, i32);
@@ -110,6 +112,73 @@ pub(super) fn place_label(
 /// The box of a marker of radius `r` at `at`, for [`place_label`]'s `taken`.
 pub(super) fn marker(at: (i32, i32), r: i32) -> Rect {
     (at.0 - r, at.1 - r, at.0 + r, at.1 + r)
+}
+
+/// Where [`place`] puts the legend and the labels.
+pub(super) struct Placement {
+    /// The legend's box.
+    pub legend: Rect,
+    /// Per tier of the figure, in its order: the label's top left, from the marker.
+    pub tiers: Vec<(i32, i32)>,
+    /// The oracle's label, from its marker.
+    pub oracle: Option<(i32, i32)>,
+    /// The operating point's label, from its marker.
+    pub operating: Option<(i32, i32)>,
+}
+
+/// Lay out `f` in the plotting `area` (`px` maps a point to pixels): the legend of `legend`
+/// size in the corner hiding the fewest points, then the operating point's label, the tiers'
+/// from left to right and the oracle's, each where it covers least.
+pub(super) fn place(
+    f: &Figure,
+    area: Rect,
+    legend: (i32, i32),
+    px: impl Fn(&Point) -> (i32, i32),
+) -> Placement {
+    let tier_xy: Vec<(i32, i32)> = f.tiers.iter().map(|t| px(&(t.cost, t.quality))).collect();
+    let lines: Vec<(i32, i32)> = densify(&f.router_hull)
+        .iter()
+        .chain(&densify(&f.zero_router_hull))
+        .map(&px)
+        .collect();
+    let oracle = f.oracle.map(|o| px(&o));
+    let operating = f.operating.as_ref().map(|(o, label)| (px(o), label));
+    let points: Vec<(i32, i32)> = tier_xy
+        .iter()
+        .copied()
+        .chain(f.router.iter().map(|&(_, x, y)| px(&(x, y))))
+        .chain(lines.iter().copied())
+        .chain(oracle)
+        .chain(operating.map(|o| o.0))
+        .collect();
+    let legend = legend_box(area, legend, &points);
+    // What a label must not cover: the legend, the markers, the lines (lightly: a label would
+    // rather sit beside a line than across it) and the labels placed before it.
+    let mut taken = vec![legend];
+    taken.extend(tier_xy.iter().map(|&p| marker(p, 6)));
+    taken.extend(oracle.map(|p| marker(p, 8)));
+    taken.extend(lines.iter().map(|&p| marker(p, 1)));
+    let label = |at: (i32, i32), text: &str, taken: &mut Vec<Rect>| {
+        let (x, y) = place_label(at, text_size(text, LABEL_PX), area, taken);
+        (x - at.0, y - at.1)
+    };
+    let operating = operating.map(|(at, text)| {
+        taken.push(marker(at, 10));
+        label(at, text, &mut taken)
+    });
+    let mut order: Vec<usize> = (0..f.tiers.len()).collect();
+    order.sort_by(|&a, &b| f.tiers[a].cost.total_cmp(&f.tiers[b].cost));
+    let mut tiers = vec![(0, 0); f.tiers.len()];
+    for i in order {
+        tiers[i] = label(tier_xy[i], &f.tiers[i].name, &mut taken);
+    }
+    let oracle = oracle.map(|at| label(at, ORACLE, &mut taken));
+    Placement {
+        legend,
+        tiers,
+        oracle,
+        operating,
+    }
 }
 
 #[cfg(test)]
