@@ -143,6 +143,7 @@ pub fn run(args: Args) -> Result<()> {
             .map(Router::lambda),
         predicted_quality: meta.map(|m| m.predicted.quality),
         predicted_cost: meta.map(|m| m.predicted.cost_usd),
+        predicted_prompts: meta.map(|m| m.training.val_prompts),
     };
     let report = Report::build(&table, counts, &preds, &eval, context, leak);
     let baseline = match &args.baseline {

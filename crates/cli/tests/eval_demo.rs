@@ -1,7 +1,9 @@
 //! On the demo workload (datasets/demo): a router trained on train.jsonl and evaluated on
 //! heldout.jsonl. (c) report.json equals the same metrics computed here, by a small independent
 //! implementation, from `tierwise route`'s decisions and the raw log lines. (d) the same gate
-//! file (evals/gate.toml) passes this router and fails one trained on shuffled labels.
+//! file (evals/gate.toml) passes this router and fails one trained on shuffled labels. (e) the
+//! drift warning stays quiet on held-out prompts like the training ones, and speaks when the
+//! realised quality falls short of the predicted.
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -330,6 +332,52 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         "--out",
         s(&p("r-shuf")),
     ]);
+    // (e) held-out prompts like the training ones: what validation predicted holds. The same
+    // prompts with every score halved: the realised quality falls short, and the report says so.
+    let warnings = |dir: &str| -> Vec<String> {
+        let r: Value =
+            serde_json::from_str(&std::fs::read_to_string(p(dir).join("report.json")).unwrap())
+                .unwrap();
+        serde_json::from_value(r["warnings"].clone()).unwrap()
+    };
+    assert!(
+        warnings("r-real").iter().all(|w| !w.starts_with("DRIFT")),
+        "{:?}",
+        warnings("r-real")
+    );
+    let halved: String = std::fs::read_to_string(&heldout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            if let Some(q) = v["score"].as_f64() {
+                v["score"] = (q / 2.0).into();
+            }
+            v.to_string() + "\n"
+        })
+        .collect();
+    std::fs::write(p("halved.jsonl"), halved).unwrap();
+    let text = ok(&[
+        "eval",
+        "--model",
+        s(&p("real")),
+        "--logs",
+        s(&p("halved.jsonl")),
+        "--out",
+        s(&p("r-halved")),
+    ]);
+    let drift: Vec<String> = warnings("r-halved")
+        .into_iter()
+        .filter(|w| w.starts_with("DRIFT"))
+        .collect();
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert!(
+        drift[0].contains("the router's quality here") && drift[0].contains("below the 0."),
+        "{}",
+        drift[0]
+    );
+    assert!(text.contains("DRIFT"), "{text}");
+
     let gate = root().join("evals/gate.toml");
     let (c, text) = run(&[
         "gate",

@@ -1,5 +1,5 @@
 //! tierwise-eval: held-out evals of tiers and routers: the metrics of `docs/metrics.md`
-//! (AIQ, cost_at_best, APGR, CPT) with bootstrap intervals, the leakage check, reports
+//! (AIQ, cost_at_best, APGR, CPT) with bootstrap intervals, the leakage and drift checks, reports
 //! (JSON, Markdown, SVG curve), the picture of a trained router's validation curve, and the CI
 //! gate.
 //!
@@ -10,6 +10,7 @@
 pub mod bootstrap;
 pub mod curve;
 pub mod decisions;
+pub mod drift;
 pub mod error;
 pub mod gate;
 pub mod leakage;

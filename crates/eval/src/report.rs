@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::{Estimate, Evaluation};
 use crate::curve::{self, Point};
+use crate::drift;
 use crate::error::{Error, Result};
 use crate::leakage::Leakage;
 use crate::metrics::Evaluator;
@@ -33,6 +34,8 @@ pub struct Context {
     pub predicted_quality: Option<f64>,
     /// The artifact's predicted (validation) mean cost at that λ.
     pub predicted_cost: Option<f64>,
+    /// The prompts those predictions were made on (out of bag).
+    pub predicted_prompts: Option<usize>,
 }
 
 /// One row of the per-tier table.
@@ -200,6 +203,25 @@ impl Report {
                 counts.skipped_missing_score,
                 counts.skipped_missing_cost,
                 counts.skipped_no_decision
+            ));
+        }
+        // Only when the router itself decided at the artifact's λ does its prediction apply.
+        if let Some(lambda) = context.lambda {
+            let check = |what, name: &str, predicted, higher_is_better| drift::Check {
+                what,
+                realised: eval.metrics.get(name),
+                predicted,
+                higher_is_better,
+            };
+            let checks = [
+                check("quality", "quality", context.predicted_quality, true),
+                check("mean cost", "cost", context.predicted_cost, false),
+            ];
+            warnings.extend(drift::warnings(
+                &checks,
+                counts.used,
+                context.predicted_prompts,
+                lambda,
             ));
         }
         let tiers: Vec<TierPoint> = (0..nt)
