@@ -13,7 +13,8 @@ pub struct Args {
     #[arg(long)]
     pub report: PathBuf,
     /// The gate file (TOML): `min_quality_vs_best`, `max_cost_vs_best`, `min_aiq`, `min_apgr`,
-    /// `max_regression` (+ `regression_metrics`), `[min]` / `[max]` tables of any metric.
+    /// `max_regression` (+ `regression_metrics`), `fail_on = ["leakage", "drift"]` (report
+    /// warnings that fail it), `[min]` / `[max]` tables of any metric.
     #[arg(long)]
     pub gate: PathBuf,
     /// A baseline report (e.g. the last one from main) for `max_regression`.

@@ -395,5 +395,18 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         s(&gate),
     ]);
     assert_eq!(c, 1, "shuffled-label router should fail:\n{text}");
+    // The halved-score eval of the real router fails the gate's `fail_on = [.., "drift"]`.
+    let (c, text) = run(&[
+        "gate",
+        "--report",
+        s(&p("r-halved/report.json")),
+        "--gate",
+        s(&gate),
+    ]);
+    let drift_line = text.lines().find(|l| l.starts_with("drift warnings"));
+    assert!(
+        c == 1 && drift_line.is_some_and(|l| l.ends_with("FAIL")),
+        "{text}"
+    );
     eprintln!("{text}");
 }

@@ -9,6 +9,7 @@
 //! min_apgr = 0.55              # two-tier reports only
 //! max_regression = 0.02        # vs --baseline: no metric below gets worse by more than this
 //! regression_metrics = ["quality_vs_best", "cost_vs_best", "aiq"]   # the default
+//! fail_on = ["leakage", "drift"]   # fail when the report carries such a warning
 //! [min]                        # any other metric of the report
 //! quality_at_50pct_cost = 0.7
 //! [max]
@@ -44,6 +45,10 @@ pub struct Gate {
     pub max_regression: Option<f64>,
     /// Metrics the regression check covers.
     pub regression_metrics: Option<Vec<String>>,
+    /// Report warnings that fail the gate: `leakage` (eval prompts in the training data),
+    /// `drift` (the router does worse than its validation predicted).
+    #[serde(default)]
+    pub fail_on: Vec<String>,
     /// Minimums of any other report metric.
     #[serde(default)]
     pub min: BTreeMap<String, f64>,
@@ -61,7 +66,12 @@ pub enum Kind {
     Max,
     /// worsening vs the baseline ≤ threshold, on the interval end that makes it largest.
     Regression,
+    /// the report carries no warning of this kind (`value`: how many it carries).
+    Warning,
 }
+
+/// The warnings `fail_on` can name, with the prefix of their text in a report.
+const WARNINGS: [(&str, &str); 2] = [("leakage", "LEAKAGE"), ("drift", "DRIFT")];
 
 /// One evaluated check.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +131,16 @@ impl Gate {
                 "key `regression_metrics` needs `max_regression` as well".into(),
             ));
         }
-        if thresholds.is_empty() && gate.max_regression.is_none() {
+        for w in &gate.fail_on {
+            if !WARNINGS.iter().any(|(name, _)| name == w) {
+                let known: Vec<&str> = WARNINGS.iter().map(|(n, _)| *n).collect();
+                return Err(bad(format!(
+                    "key `fail_on`: unknown warning `{w}` (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        if thresholds.is_empty() && gate.max_regression.is_none() && gate.fail_on.is_empty() {
             return Err(bad("the gate has no checks".into()));
         }
         Ok(gate)
@@ -188,6 +207,24 @@ impl Gate {
                 pass,
             });
         }
+        for (name, prefix) in WARNINGS {
+            if self.fail_on.iter().any(|w| w == name) {
+                let n = report
+                    .warnings
+                    .iter()
+                    .filter(|w| w.starts_with(prefix))
+                    .count();
+                out.push(Check {
+                    metric: name.to_string(),
+                    kind: Kind::Warning,
+                    threshold: 0.0,
+                    value: Some(n as f64),
+                    interval: (None, None),
+                    used: Some(n as f64),
+                    pass: n == 0,
+                });
+            }
+        }
         if let Some(threshold) = self.max_regression {
             let Some((base, base_file)) = baseline else {
                 return Err(Error::Gate {
@@ -241,12 +278,16 @@ pub fn render(checks: &[Check]) -> String {
             Kind::Min => format!("{} ≥", c.metric),
             Kind::Max => format!("{} ≤", c.metric),
             Kind::Regression => format!("regression of {} ≤", c.metric),
+            Kind::Warning => format!("{} warnings ≤", c.metric),
         };
-        let iv = format!(
-            "[{}, {}]",
-            c.interval.0.map_or_else(|| "−∞".into(), num),
-            c.interval.1.map_or_else(|| "∞".into(), num)
-        );
+        let iv = match c.kind {
+            Kind::Warning => "–".to_string(),
+            _ => format!(
+                "[{}, {}]",
+                c.interval.0.map_or_else(|| "−∞".into(), num),
+                c.interval.1.map_or_else(|| "∞".into(), num)
+            ),
+        };
         let _ = writeln!(
             s,
             "{name:<34} {:>10} {:>10} {iv:>24} {:>10}  {}",

@@ -107,6 +107,32 @@ fn regression_against_a_baseline() {
 }
 
 #[test]
+fn fail_on_names_report_warnings_that_fail_the_gate() {
+    let mut r = report(base_metrics());
+    // `fail_on` alone is a gate; a clean report passes it.
+    let g = Gate::from_toml("fail_on = [\"leakage\", \"drift\"]", "g").unwrap();
+    let checks = g.check(&r, "r", None).unwrap();
+    assert_eq!(checks.len(), 2);
+    assert!(checks.iter().all(|c| c.pass && c.kind == Kind::Warning));
+    r.warnings = vec![
+        "DRIFT: at λ = 0.05 the router's mean cost here is …".into(),
+        "3 of 10 prompts left out".into(),
+    ];
+    let checks = g.check(&r, "r", None).unwrap();
+    let by = |m: &str| checks.iter().find(|c| c.metric == m).unwrap();
+    assert!(by("leakage").pass);
+    assert_eq!((by("drift").value, by("drift").pass), (Some(1.0), false));
+    let text = gate::render(&checks);
+    assert!(
+        text.contains("drift warnings ≤") && text.contains("gate: FAIL (1 of 2 checks failed)"),
+        "{text}"
+    );
+    // Warnings the gate does not name do not fail it.
+    let g = Gate::from_toml("fail_on = [\"leakage\"]", "g").unwrap();
+    assert!(g.check(&r, "r", None).unwrap().iter().all(|c| c.pass));
+}
+
+#[test]
 fn unusable_gates_and_reports_are_errors() {
     let bad = [
         ("min_quality = 0.9\n", "unknown field"),
@@ -117,6 +143,10 @@ fn unusable_gates_and_reports_are_errors() {
         ("regression_metrics = [\"aiq\"]\n", "needs `max_regression`"),
         ("max_regression = -1\n", "must be ≥ 0"),
         ("[min]\naiq = 0.1\n[nope]\n", "unknown field"),
+        (
+            "fail_on = [\"drift\", \"typo\"]\n",
+            "unknown warning `typo`",
+        ),
     ];
     for (text, why) in bad {
         let e = Gate::from_toml(text, "evals/gate.toml")
