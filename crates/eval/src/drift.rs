@@ -7,6 +7,9 @@
 use crate::bootstrap::Estimate;
 use crate::markdown::num;
 
+/// How a drift warning starts (gate files name it `drift`).
+pub const PREFIX: &str = "DRIFT";
+
 /// How far (in standard errors of the difference) a figure may fall short before it is flagged.
 const Z: f64 = 1.96;
 
@@ -22,8 +25,8 @@ pub struct Check<'a> {
     pub higher_is_better: bool,
 }
 
-/// A warning for each check whose realised value is worse than predicted by more than 1.96
-/// standard errors of the difference. The eval's standard error is its 95% interval's width
+/// A warning (starting with [`PREFIX`]) for each check whose realised value is worse than
+/// predicted by more than 1.96 standard errors of the difference. The eval's standard error is its 95% interval's width
 /// / 3.92; the prediction's is taken as the same, scaled by √(n_eval / n_val) for its own
 /// prompt count (the same spread per prompt). Better than predicted is not flagged.
 pub fn warnings(checks: &[Check], n_eval: usize, n_val: Option<usize>, lambda: f64) -> Vec<String> {
@@ -42,7 +45,7 @@ pub fn warnings(checks: &[Check], n_eval: usize, n_val: Option<usize>, lambda: f
             };
             (short > margin).then(|| {
                 format!(
-                    "DRIFT: at λ = {} the router's {} here is {} (95% interval [{}, {}]), {} the \
+                    "{PREFIX}: at λ = {} the router's {} here is {} (95% interval [{}, {}]), {} the \
                      {} its validation predicted, beyond sampling noise: these prompts are not \
                      like the ones it was trained on, and its target no longer holds. Retrain on \
                      logs like these, or re-choose the target on them",
@@ -96,7 +99,9 @@ mod tests {
         };
         let w = warnings(&checks(0.802, 0.00338), 1019, Some(1511), 0.0871);
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].starts_with("DRIFT: at λ = 0.0871 the router's mean cost here is 0.00504 (95% interval [0.00503, 0.00505]), above the 0.00338"), "{}", w[0]);
+        let want = "DRIFT: at λ = 0.0871 the router's mean cost here is 0.00504 \
+                    (95% interval [0.00503, 0.00505]), above the 0.00338";
+        assert!(w[0].starts_with(want), "{}", w[0]);
         // Quality well below the prediction is flagged too.
         let w = warnings(&checks(0.99, 0.00504), 1019, Some(1511), 0.0871);
         assert_eq!(w.len(), 1);

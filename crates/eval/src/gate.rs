@@ -28,6 +28,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::markdown::num;
 use crate::report::Report;
+use crate::{drift, leakage};
 
 /// A parsed gate file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -71,7 +72,7 @@ pub enum Kind {
 }
 
 /// The warnings `fail_on` can name, with the prefix of their text in a report.
-const WARNINGS: [(&str, &str); 2] = [("leakage", "LEAKAGE"), ("drift", "DRIFT")];
+const WARNINGS: [(&str, &str); 2] = [("leakage", leakage::PREFIX), ("drift", drift::PREFIX)];
 
 /// One evaluated check.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,6 +14,9 @@ pub struct Fingerprints {
     pub simhash: Vec<u64>,
 }
 
+/// How a leakage warning starts (gate files name it `leakage`).
+pub const PREFIX: &str = "LEAKAGE";
+
 /// What the check found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Leakage {
@@ -35,11 +38,11 @@ impl Leakage {
         self.exact + self.near_duplicate
     }
 
-    /// A loud one-line warning when anything leaked.
+    /// A loud one-line warning when anything leaked (it starts with [`PREFIX`]).
     pub fn warning(&self) -> Option<String> {
         (self.total() > 0).then(|| {
             format!(
-                "LEAKAGE: {} of {} eval prompts appear in the router's training data ({} exact, {} \
+                "{PREFIX}: {} of {} eval prompts appear in the router's training data ({} exact, {} \
                  near-duplicate); the router's metrics are optimistic. First: {}",
                 self.total(),
                 self.checked,
