@@ -379,30 +379,16 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
     assert!(text.contains("DRIFT"), "{text}");
 
     let gate = root().join("evals/gate.toml");
-    let (c, text) = run(&[
-        "gate",
-        "--report",
-        s(&p("r-real/report.json")),
-        "--gate",
-        s(&gate),
-    ]);
+    let gate_on = |report: &str| {
+        let report = p(report).join("report.json");
+        run(&["gate", "--report", s(&report), "--gate", s(&gate)])
+    };
+    let (c, text) = gate_on("r-real");
     assert_eq!(c, 0, "real router should pass:\n{text}");
-    let (c, text) = run(&[
-        "gate",
-        "--report",
-        s(&p("r-shuf/report.json")),
-        "--gate",
-        s(&gate),
-    ]);
+    let (c, text) = gate_on("r-shuf");
     assert_eq!(c, 1, "shuffled-label router should fail:\n{text}");
     // The halved-score eval of the real router fails the gate's `fail_on = [.., "drift"]`.
-    let (c, text) = run(&[
-        "gate",
-        "--report",
-        s(&p("r-halved/report.json")),
-        "--gate",
-        s(&gate),
-    ]);
+    let (c, text) = gate_on("r-halved");
     let drift_line = text.lines().find(|l| l.starts_with("drift warnings"));
     assert!(
         c == 1 && drift_line.is_some_and(|l| l.ends_with("FAIL")),
