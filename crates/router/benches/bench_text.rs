@@ -14,10 +14,15 @@ pub fn text(chars: usize) -> String {
     WORDS.chars().cycle().take(chars).collect()
 }
 
-/// `n` windows of `chars` characters of the demo's held-out prompts (ASCII, joined by blank
-/// lines), at evenly spread offsets.
+/// `n` windows of `chars` characters of the prompts of a log (ASCII, joined by blank lines), at
+/// evenly spread offsets: the demo's held-out log, or the one `TIERWISE_BENCH_PROMPTS` names
+/// (e.g. the log a benched model was trained on, so that its words are the model's).
 pub fn varied(chars: usize, n: usize) -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/heldout.jsonl");
+    let path = std::env::var_os("TIERWISE_BENCH_PROMPTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../datasets/demo/heldout.jsonl")
+        });
     let log = std::fs::read_to_string(path).unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     let mut all = String::new();

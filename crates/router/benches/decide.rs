@@ -1,7 +1,8 @@
 //! `Router::decide` throughput by prompt length (single thread; `decide_into` reuses one
 //! `Decision`, no allocation), and the share of it spent in
 //! tokenisation: the ASCII fast path vs `tokenizers`' encode on the same text.
-//! `decide_varied` routes 64 different prompts in turn (windows of the demo's held-out log text),
+//! `decide_varied` routes 64 different prompts in turn (windows of the demo's held-out log text,
+//! or of the log `TIERWISE_BENCH_PROMPTS` names),
 //! so the tables see the spread of a real stream rather than one text kept hot in cache.
 //! Needs a trained model: `models/demo` (or the folder in `TIERWISE_BENCH_MODEL`).
 use std::path::PathBuf;
@@ -54,7 +55,7 @@ fn bench(c: &mut Criterion) {
     for chars in [500usize, 2000] {
         let prompts: Vec<Prompt> = varied(chars, 64).into_iter().map(Prompt::text).collect();
         if prompts.is_empty() {
-            eprintln!("skipped decide_varied: no datasets/demo/heldout.jsonl");
+            eprintln!("skipped decide_varied: no prompts (datasets/demo/heldout.jsonl or TIERWISE_BENCH_PROMPTS)");
             continue;
         }
         g.throughput(Throughput::Elements(prompts.len() as u64));

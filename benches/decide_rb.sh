@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `Router::decide` on a router trained on RouterBench's train split (3 tasks, 11 tiers, seed 7),
+# next to the demo model in the same run: the demo's tokenizer and embedding table are small,
+# a router trained on real logs has more rows than the caches hold. `decide_varied` routes
+# windows of RouterBench's own prompts for the RouterBench router. Needs ../shared/datasets.
+# Usage: benches/decide_rb.sh [FILTER]  (criterion filter, default the 2,000-character benches)
+#   BENCH_CORE=n runs on core n (default: the last).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=../shared/datasets
+[ -d "$D" ] || { echo "skipped: $D not found"; exit 0; }
+FILTER=${1:-'decide/(decide|decide_varied)/2000$'}
+cargo build -q --release -p tierwise
+BIN=${CARGO_TARGET_DIR:-target}/release/tierwise
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+$BIN import routerbench $D/routerbench/{arc_challenge,mbpp,winograde}_train.csv --out "$T/rb.jsonl" >/dev/null
+$BIN train --logs "$T/rb.jsonl" --tiers datasets/routerbench/tiers.toml --out "$T/rb" --seed 7 >/dev/null 2>&1
+exe=$(cargo bench -p tierwise-router --bench decide --no-run 2>&1 |
+    sed -n 's/.*Executable .*(\(.*\))/\1/p' | tail -1)
+core=${BENCH_CORE:-$(($(nproc) - 1))}
+python3 - "$T/rb/router.json" <<'PY'
+import json, sys
+n = json.load(open(sys.argv[1]))["network"]
+print(f"RouterBench router: {n['embedding_rows']} embedding rows x {n['dim']} wide "
+      f"({n['embedding_rows'] * n['dim'] * 4 / 1e6:.1f} MB), {n['hidden']} hidden units")
+PY
+for side in demo rb; do
+    if [ "$side" = rb ]; then
+        export TIERWISE_BENCH_MODEL=$T/rb TIERWISE_BENCH_PROMPTS=$T/rb.jsonl
+    fi
+    taskset -c "$core" "$exe" --bench --warm-up-time 1 --measurement-time 3 "$FILTER" 2>&1 |
+        awk -v side="$side" '
+            /^decide\// { name = $1 }
+            /time:/ && name {
+                for (i = 1; i <= NF; i++) if ($i == "time:") t = i
+                v = $(t + 3); u = $(t + 4)
+                if (u == "ms") v *= 1000; else if (u == "ns") v /= 1000
+                if (name ~ /decide_varied/) v /= 64 # 64 prompts per iteration
+                printf "%-5s %-28s %8.2f µs per prompt (median)\n", side, name, v
+                name = ""
+            }'
+done
