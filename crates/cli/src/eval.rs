@@ -144,6 +144,8 @@ pub fn run(args: Args) -> Result<()> {
         predicted_quality: meta.map(|m| m.predicted.quality),
         predicted_cost: meta.map(|m| m.predicted.cost_usd),
         predicted_prompts: meta.map(|m| m.training.val_prompts),
+        predicted_quality_se: meta.and_then(|m| m.predicted.quality_se),
+        predicted_cost_se: meta.and_then(|m| m.predicted.cost_usd_se),
     };
     let report = Report::build(&table, counts, &preds, &eval, context, leak);
     let baseline = match &args.baseline {

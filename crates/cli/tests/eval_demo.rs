@@ -345,6 +345,19 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         "{:?}",
         warnings("r-real")
     );
+    // The drift check weighs the artifact's own standard errors of its prediction (the spread
+    // of its validation prompts at λ), which the report passes on.
+    let read = |path: std::path::PathBuf| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let predicted = read(p("real").join("router.json"))["predicted"].clone();
+    let context = read(p("r-real").join("report.json"))["context"].clone();
+    let se = predicted["quality_se"]
+        .as_f64()
+        .expect("a quality standard error");
+    assert!(se > 0.0 && se < 0.05, "{predicted}");
+    assert_eq!(context["predicted_quality_se"], predicted["quality_se"]);
+    assert_eq!(context["predicted_cost_se"], predicted["cost_usd_se"]);
     let halved: String = std::fs::read_to_string(&heldout)
         .unwrap()
         .lines()

@@ -151,6 +151,11 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
         s.push('\n');
     }
     let op = &r.operating_point;
+    // A prediction with its standard error reads `0.902 ± 0.0153` (a 95% margin).
+    let predicted = |v: Option<f64>, se: Option<f64>| match (v, se) {
+        (Some(v), Some(se)) => format!("{} ± {}", num(v), num(1.96 * se)),
+        _ => opt(v),
+    };
     let _ = writeln!(
         s,
         "\n## Operating point\n\nλ = {}{}.\n\n| | quality | mean cost |\n|---|---:|---:|\n\
@@ -162,8 +167,8 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
             .unwrap_or_default(),
         num(op.realised_quality),
         num(op.realised_cost),
-        opt(op.predicted_quality),
-        opt(op.predicted_cost)
+        predicted(op.predicted_quality, r.context.predicted_quality_se),
+        predicted(op.predicted_cost, r.context.predicted_cost_se)
     );
     let _ = writeln!(
         s,

@@ -36,6 +36,13 @@ pub struct Context {
     pub predicted_cost: Option<f64>,
     /// The prompts those predictions were made on (out of bag).
     pub predicted_prompts: Option<usize>,
+    /// The standard error of the predicted quality (over those prompts), when the artifact
+    /// holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_quality_se: Option<f64>,
+    /// The standard error of the predicted mean cost, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_cost_se: Option<f64>,
 }
 
 /// One row of the per-tier table.
@@ -207,15 +214,29 @@ impl Report {
         }
         // Only when the router itself decided at the artifact's λ does its prediction apply.
         if let Some(lambda) = context.lambda {
-            let check = |what, name: &str, predicted, higher_is_better| drift::Check {
-                what,
-                realised: eval.metrics.get(name),
-                predicted,
-                higher_is_better,
-            };
+            let check =
+                |what, name: &str, predicted, predicted_se, higher_is_better| drift::Check {
+                    what,
+                    realised: eval.metrics.get(name),
+                    predicted,
+                    predicted_se,
+                    higher_is_better,
+                };
             let checks = [
-                check("quality", "quality", context.predicted_quality, true),
-                check("mean cost", "cost", context.predicted_cost, false),
+                check(
+                    "quality",
+                    "quality",
+                    context.predicted_quality,
+                    context.predicted_quality_se,
+                    true,
+                ),
+                check(
+                    "mean cost",
+                    "cost",
+                    context.predicted_cost,
+                    context.predicted_cost_se,
+                    false,
+                ),
             ];
             warnings.extend(drift::warnings(
                 &checks,

@@ -67,6 +67,7 @@ fn writes_a_report_a_person_can_read() {
         target: Some("quality=0.98".into()),
         predicted_quality: Some(0.9),
         predicted_cost: Some(0.004),
+        predicted_quality_se: Some(0.01),
         ..Default::default()
     };
     let r = Report::build(&t, counts, &preds, &eval, ctx.clone(), Some(leak));
@@ -90,6 +91,12 @@ fn writes_a_report_a_person_can_read() {
     assert!(md.contains("| metric | value | 95% interval | baseline | change |"));
     assert!(md.contains("better"), "{md}");
     assert!(md.contains("**Warning:** LEAKAGE"));
+    // The prediction with its 95% margin where its standard error is known, bare where not.
+    assert!(
+        md.contains("| predicted on validation | 0.900 ± 0.0196 | 0.00400 |"),
+        "{md}"
+    );
+    assert_eq!(back.context.predicted_quality_se, Some(0.01));
     let svg = std::fs::read_to_string(dir.path().join("curve.svg")).unwrap();
     assert!(svg.contains("<svg") && svg.contains("medium") && svg.contains("oracle"));
     if let Ok(keep) = std::env::var("TIERWISE_KEEP_REPORT") {

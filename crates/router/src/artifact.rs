@@ -42,6 +42,14 @@ pub struct CurvePoint {
     pub quality: f64,
     /// Mean cost of the chosen tiers (USD).
     pub cost_usd: f64,
+    /// Standard error of `quality` over the validation prompts (their standard deviation /
+    /// √n), when the curve is of logged outcomes; `None` for a curve of predictions or from an
+    /// older artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_se: Option<f64>,
+    /// Standard error of `cost_usd`, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd_se: Option<f64>,
 }
 
 /// Quality and cost of one policy.
@@ -51,6 +59,14 @@ pub struct Predicted {
     pub quality: f64,
     /// Mean cost (USD).
     pub cost_usd: f64,
+    /// Standard error of `quality` over the validation prompts (their standard deviation /
+    /// √n), when the curve is of logged outcomes; `None` for a curve of predictions or from an
+    /// older artifact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_se: Option<f64>,
+    /// Standard error of `cost_usd`, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd_se: Option<f64>,
 }
 
 /// A single tier's validation figures.

@@ -100,12 +100,16 @@ impl Router {
         }
     }
 
-    /// Re-pick λ for `target` from the stored validation curve.
+    /// Re-pick λ for `target` from the stored validation curve; [`Router::meta`] then gives
+    /// that target and the validation figures predicted at the new λ.
     pub fn set_target(&mut self, target: Target) -> Result<()> {
-        let (l, _) =
+        let (l, predicted) =
             policy::pick_lambda(&self.meta.validation_curve, &self.meta.single_tiers, target)
                 .ok_or_else(|| Error::Invalid("the artifact holds no validation curve".into()))?;
         self.lambda = l;
+        self.meta.lambda = l;
+        self.meta.predicted = predicted;
+        self.meta.target = target.to_string();
         Ok(())
     }
 

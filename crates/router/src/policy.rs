@@ -167,6 +167,8 @@ pub fn pick_lambda(
             Predicted {
                 quality: c.quality,
                 cost_usd: c.cost_usd,
+                quality_se: c.quality_se,
+                cost_usd_se: c.cost_usd_se,
             },
         )
     };
@@ -242,6 +244,8 @@ mod tests {
             lambda,
             quality,
             cost_usd,
+            quality_se: Some(quality / 100.0),
+            cost_usd_se: None,
         };
         let curve = [pt(0.0, 0.9, 10.0), pt(0.1, 0.89, 5.0), pt(1.0, 0.7, 1.0)];
         let singles = [
@@ -258,6 +262,8 @@ mod tests {
         ];
         let (l, p) = pick_lambda(&curve, &singles, Target::Quality(0.98)).unwrap();
         assert_eq!((l, p.cost_usd), (0.1, 5.0));
+        // The point's standard errors come with it.
+        assert_eq!((p.quality_se, p.cost_usd_se), (Some(0.0089), None));
         let (l, _) = pick_lambda(&curve, &singles, Target::Cost(0.2)).unwrap();
         assert_eq!(l, 1.0);
         let (l, p) = pick_lambda(&curve, &singles, Target::Lambda(0.09)).unwrap();

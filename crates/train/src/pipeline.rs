@@ -283,6 +283,8 @@ pub fn train(
         predicted: artifact::Predicted {
             quality: 0.0,
             cost_usd: 0.0,
+            quality_se: None,
+            cost_usd_se: None,
         },
         curve_basis: String::new(),
         validation_curve: Vec::new(),
@@ -556,6 +558,13 @@ pub fn train(
     let p_rows: Vec<&[f32]> = idx.iter().map(|&i| probs[i].as_slice()).collect();
     let e_rows: Vec<&[f64]> = idx.iter().map(|&i| expected[i].as_slice()).collect();
     meta.validation_curve = curve::sweep(&rows_q, &rows_c, &p_rows, &e_rows, meta.cost_scale);
+    if basis == "predicted" {
+        // The spread of predicted probabilities is not the sampling noise of outcomes: no
+        // standard errors (the eval then estimates the prediction's from its own).
+        for pt in &mut meta.validation_curve {
+            (pt.quality_se, pt.cost_usd_se) = (None, None);
+        }
+    }
     meta.single_tiers = curve::singles(&table.tiers, &rows_q, &rows_c);
     meta.curve_basis = basis.to_string();
     let (lambda, predicted) = pick_lambda(&meta.validation_curve, &meta.single_tiers, opts.target)
