@@ -256,13 +256,18 @@ where
     let (w, h) = text.estimate_dimension().map_err(|e| e.to_string())?;
     // As plotters sizes it: room for the legend marks (30) and a margin of 10 all round.
     let size = (w + 30 + 20, h + 20);
-    let at = layout::place(c, area, size, |p| ch.backend_coord(p));
+    // Mixtures of two points (tiers, or router policies) lie on the straight line between them
+    // in linear cost: both hulls are drawn through samples of their segments. On a log axis a
+    // straight line between the vertices would lie above what the mixtures achieve.
+    let (zero_line, router_line) = (densify(&c.zero_router_hull), densify(&c.router_hull));
+    let at = layout::place(c, &[&router_line, &zero_line], area, size, |p| {
+        ch.backend_coord(p)
+    });
     let grey = RGBColor(120, 120, 120);
     let blue = RGBColor(31, 119, 180);
     let red = RGBColor(214, 39, 40);
     let green = RGBColor(44, 160, 44);
-    let hull = densify(&c.zero_router_hull);
-    ch.draw_series(DashedLineSeries::new(hull, 6, 4, grey.stroke_width(2)))
+    ch.draw_series(DashedLineSeries::new(zero_line, 6, 4, grey.stroke_width(2)))
         .map_err(e)?
         .label(ZERO)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2)));
@@ -272,7 +277,7 @@ where
             .map(|&(_, x, y)| Circle::new((x, y), 2, blue.mix(0.5).filled())),
     )
     .map_err(e)?;
-    ch.draw_series(LineSeries::new(c.router_hull.clone(), blue.stroke_width(3)))
+    ch.draw_series(LineSeries::new(router_line, blue.stroke_width(3)))
         .map_err(e)?
         .label(ROUTER)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], blue.stroke_width(3)));
@@ -400,6 +405,16 @@ mod tests {
             assert!(shown(tick), "tick {tick}");
         }
         assert!(!shown("0.000100") && !shown("0.00100"), "{text}");
+        // Both hulls are drawn through samples of their segments (straight in linear cost),
+        // not as straight lines between vertices on the log axis.
+        let blue_points = text
+            .lines()
+            .filter(|l| l.contains("stroke=\"#1F77B4\" stroke-width=\"3\""))
+            .filter_map(|l| l.split("points=\"").nth(1))
+            .map(|p| p.split_whitespace().filter(|xy| xy.contains(',')).count())
+            .max()
+            .unwrap_or(0);
+        assert_eq!(blue_points, densify(&f.router_hull).len(), "{text}");
 
         m.target = "lambda=0.1".into();
         assert_eq!(Figure::of_validation(&m).target, None);

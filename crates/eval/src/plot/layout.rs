@@ -1,7 +1,7 @@
 //! Where a picture's text goes, in pixels: the ticks of a logarithmic cost axis, the legend's
 //! corner (the one hiding the fewest points) and each label (beside its marker, where it covers
 //! no other label, marker, line or the legend). Pure functions, so they are tested alone.
-use super::{densify, Figure, LABEL_PX, ORACLE};
+use super::{Figure, LABEL_PX, ORACLE};
 use crate::curve::Point;
 
 /// A pixel rectangle: left, top, right, bottom.
@@ -126,21 +126,19 @@ pub(super) struct Placement {
     pub operating: Option<(i32, i32)>,
 }
 
-/// Lay out `f` in the plotting `area` (`px` maps a point to pixels): the legend of `legend`
-/// size in the corner hiding the fewest points, then the operating point's label, the tiers'
-/// from left to right and the oracle's, each where it covers least.
+/// Lay out `f`, whose `lines` are drawn through the given points, in the plotting `area` (`px`
+/// maps a point to pixels): the legend of `legend` size in the corner hiding the fewest points,
+/// then the operating point's label, the tiers' from left to right and the oracle's, each where
+/// it covers least.
 pub(super) fn place(
     f: &Figure,
+    lines: &[&[Point]],
     area: Rect,
     legend: (i32, i32),
     px: impl Fn(&Point) -> (i32, i32),
 ) -> Placement {
     let tier_xy: Vec<(i32, i32)> = f.tiers.iter().map(|t| px(&(t.cost, t.quality))).collect();
-    let lines: Vec<(i32, i32)> = densify(&f.router_hull)
-        .iter()
-        .chain(&densify(&f.zero_router_hull))
-        .map(&px)
-        .collect();
+    let lines: Vec<(i32, i32)> = lines.iter().flat_map(|l| l.iter()).map(&px).collect();
     let oracle = f.oracle.map(|o| px(&o));
     let operating = f.operating.as_ref().map(|(o, label)| (px(o), label));
     let points: Vec<(i32, i32)> = tier_xy
