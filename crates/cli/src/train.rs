@@ -227,9 +227,15 @@ pub fn run(a: Args) -> Result<()> {
         "router", "", "", "", m.predicted.quality, m.predicted.cost_usd
     );
     if let Some(b) = best {
+        // The 95% margin of the validation quality, when the curve holds its standard error.
+        let margin = m
+            .predicted
+            .quality_se
+            .map(|se| format!(" ± {:.3}", 1.96 * se))
+            .unwrap_or_default();
         println!(
-            "\ntarget {}: λ = {:.4}; validation quality {:.3} ({:.1}% of best tier `{}`), cost \
-             {:.1}% of it (curve from {} outcomes)",
+            "\ntarget {}: λ = {:.4}; validation quality {:.3}{margin} ({:.1}% of best tier `{}`), \
+             cost {:.1}% of it (curve from {} outcomes)",
             m.target,
             m.lambda,
             m.predicted.quality,

@@ -123,6 +123,15 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
             && trained.contains("(out-of-bag AIQ by shrink: 0.25 → "),
         "{trained}"
     );
+    // The predicted quality comes with its 95% margin over the validation prompts.
+    let summary = trained
+        .lines()
+        .find(|l| l.starts_with("target quality=0.98: λ = "))
+        .unwrap_or_else(|| panic!("{trained}"));
+    assert!(
+        summary.contains("; validation quality 0.") && summary.contains(" ± 0.0"),
+        "{summary}"
+    );
     // The validation curve is drawn beside the artifact, from the artifact's own figures.
     let svg = std::fs::read_to_string(p("real/validation.svg")).unwrap();
     assert!(
