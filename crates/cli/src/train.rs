@@ -32,13 +32,18 @@ pub struct Args {
     /// Maximum epochs (early stopping on the validation split usually ends sooner).
     #[arg(long, default_value_t = 40)]
     epochs: usize,
-    /// Share of prompts each member of the ensemble holds out for its early stopping and
-    /// calibration; λ is chosen on every prompt some member held out.
+    /// Share of prompts held out of training for early stopping, calibration and the λ curve
+    /// (the prediction at the chosen λ is the router's own on these prompts).
     #[arg(long, default_value_t = 0.2)]
     val_split: f64,
-    /// MLP members of the ensemble: each trains on its own seeded split, and their calibrated
-    /// logits are averaged in one net with the linear member's (steadier on small logs;
-    /// training takes that many times longer, and routing a little longer). 0 leaves the
+    /// Give each member of the ensemble its own seeded validation split: every prompt trains
+    /// some member (a little more AIQ), but λ is then chosen on single members' out-of-bag
+    /// predictions, so the predicted quality and cost at the target are biased.
+    #[arg(long)]
+    own_splits: bool,
+    /// MLP members of the ensemble (each its own seeded initialisation and batch order); their
+    /// calibrated logits are averaged in one net with the linear member's (steadier on small
+    /// logs; training takes that many times longer, and routing a little longer). 0 leaves the
     /// linear member alone.
     #[arg(long, default_value_t = 4)]
     members: usize,
@@ -137,6 +142,7 @@ pub fn run(a: Args) -> Result<()> {
         seed: a.seed,
         epochs: a.epochs,
         val_split: a.val_split,
+        own_splits: a.own_splits,
         members: a.members,
         buckets: a.buckets,
         tokenizer,

@@ -223,6 +223,9 @@ fn options(seed: u64) -> TrainOptions {
     if let Some(v) = env("TW_VAL") {
         opts.val_split = v;
     }
+    if std::env::var("TW_OWN_SPLITS").as_deref() == Ok("1") {
+        opts.own_splits = true;
+    }
     if let Ok(v) = std::env::var("TW_TOKENIZER") {
         opts.tokenizer = Some(PathBuf::from(v));
     }

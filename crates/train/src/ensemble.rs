@@ -1,9 +1,9 @@
-//! Bagging folded into one net. Each member is fitted on its own seeded split (its validation
-//! prompts early-stop and calibrate it alone), so together they train on nearly every prompt
-//! and their averaged logits vary less with the split and the seed than any one of them: on
-//! small logs that variance is a large part of a router's error. [`fold`] writes the average of
-//! the members' calibrated logits as one plain net of the same form (members side by side), so
-//! serving still runs one embedding bag and one MLP.
+//! An ensemble folded into one net. Each member is fitted with its own seed (initialisation,
+//! batch order; with `--own-splits` also its own validation split), early-stopped and
+//! calibrated on its validation prompts, and their averaged logits vary less with the seed than
+//! any one of them: on small logs that variance is a large part of a router's error. [`fold`]
+//! writes the average of the members' calibrated logits as one plain net of the same form
+//! (members side by side), so serving still runs one embedding bag and one MLP.
 use tierwise_router::policy::Platt;
 
 use crate::dense::Layers;

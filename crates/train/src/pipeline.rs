@@ -34,12 +34,18 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Maximum epochs.
     pub epochs: usize,
-    /// Share of prompts each member holds out for its early stopping and calibration (the λ
-    /// curve is drawn on every prompt some member held out).
+    /// Share of prompts held out for early stopping, calibration and the λ curve.
     pub val_split: f64,
-    /// MLP members of the ensemble: each is fitted on its own seeded split (seeds `seed`,
-    /// `seed + 1`, …) and their calibrated logits are averaged in one net
-    /// ([`crate::ensemble`]). May be 0 when there is a linear member.
+    /// Whether each member holds out its own seeded split (seed `seed + m`) instead of all
+    /// holding out the same one (seed `seed`). Own splits train the ensemble on every prompt
+    /// (a little more AIQ), but then the λ curve rests on out-of-bag predictions of one or two
+    /// members, noisier than the served ensemble's, so the predicted quality and cost at the
+    /// chosen λ are biased (RouterBench: the served router's cost 1.1–1.3 × the predicted).
+    /// With one split, the curve is the served router's own on prompts no member trained on.
+    pub own_splits: bool,
+    /// MLP members of the ensemble (initialisation and batch order seeded `seed`, `seed + 1`,
+    /// …); their calibrated logits are averaged in one net ([`crate::ensemble`]). May be 0
+    /// when there is a linear member.
     pub members: usize,
     /// Hash buckets.
     pub buckets: u32,
@@ -53,7 +59,7 @@ pub struct TrainOptions {
     /// Network and optimiser settings (seed and epochs are taken from above).
     pub net: NetConfig,
     /// Add a linear member (per-tier logistic regressions on the bag and the dense features,
-    /// [`crate::linear`]) next to the MLP members, with its own split (seed `seed + members`).
+    /// [`crate::linear`]) next to the MLP members (seed `seed + members`).
     pub linear: Option<LinearConfig>,
     /// How far the ensemble's logits are shrunk toward the per-tier prior ([`crate::shrink`]).
     pub shrink: Shrink,
@@ -68,6 +74,7 @@ impl Default for TrainOptions {
             seed: 7,
             epochs: 40,
             val_split: 0.2,
+            own_splits: false,
             members: 4,
             buckets: 1 << 18,
             tokenizer: None,
@@ -118,6 +125,9 @@ pub struct Trained {
     pub tokenizer_json: String,
     /// Loss per epoch.
     pub epochs: Vec<Epoch>,
+    /// The table rows the members were judged on (the λ curve's prompts, where every tier's
+    /// outcome is logged): with one split, the prompts no member trained on.
+    pub validation: Vec<usize>,
 }
 
 impl Trained {
@@ -189,7 +199,7 @@ fn split(usable: &[usize], val_split: f64, seed: u64) -> (Vec<usize>, Vec<usize>
     (train, val)
 }
 
-/// One member fitted and calibrated on its own split (see [`train`]).
+/// One member fitted and calibrated on its split (see [`train`]).
 struct MemberOut {
     train: Vec<usize>,
     val: Vec<usize>,
@@ -212,9 +222,9 @@ impl MemberOut {
     }
 }
 
-/// Train a router on `table` (built from `rows` log rows with `config`): `opts.members` nets,
-/// each on its own split, calibrated on its own validation prompts and folded into one
-/// ([`crate::ensemble`]).
+/// Train a router on `table` (built from `rows` log rows with `config`): `opts.members` nets
+/// (and the linear member), on one split or each on its own ([`TrainOptions::own_splits`]),
+/// calibrated on their validation prompts and folded into one ([`crate::ensemble`]).
 pub fn train(
     table: &OutcomeTable,
     config: &TierConfig,
@@ -360,7 +370,8 @@ pub fn train(
         .into_par_iter()
         .map(|m| -> Result<MemberOut> {
             let seed = member_seed(m);
-            let (train, val) = split(&usable, opts.val_split, seed);
+            let split_seed = if opts.own_splits { seed } else { opts.seed };
+            let (train, val) = split(&usable, opts.val_split, split_seed);
             let cfg = NetConfig {
                 seed,
                 epochs: opts.epochs,
@@ -577,6 +588,7 @@ pub fn train(
         weights,
         tokenizer_json,
         epochs,
+        validation: judged,
     })
 }
 

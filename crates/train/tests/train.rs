@@ -157,11 +157,52 @@ fn low_rank_head_is_exported_as_a_full_matrix_of_that_rank() {
 }
 
 #[test]
-fn members_train_on_their_own_splits_and_are_judged_out_of_bag() {
+fn one_split_makes_the_predicted_operating_point_the_served_routers_own() {
+    let (rows, config) = synthetic(200, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let mut o = quick();
+    o.epochs = 6;
+    o.members = 3;
+    let t = train(&table, &config, rows.len(), vec![], &o).unwrap();
+    let m = t.router.meta();
+    // Every member held out the same 40 prompts.
+    assert_eq!(
+        (m.training.train_prompts, m.training.val_prompts),
+        (160, 40)
+    );
+    assert!(m
+        .training
+        .members
+        .iter()
+        .all(|f| (f.train_prompts, f.val_prompts) == (160, 40)));
+    assert_eq!(t.validation.len(), 40);
+    // The served router, deciding those prompts at its λ, realises the predicted quality and
+    // cost (the curve was drawn from the same ensemble; only float rounding differs between
+    // the folded net and the averaged members).
+    let (mut q, mut c, mut n) = (0.0, 0.0, 0.0);
+    for &p in &t.validation {
+        let info = &table.prompts[p];
+        let d = t.router.decide(&Prompt::text(info.text.clone()));
+        let cell = table.cell(p, d.tier_index);
+        q += cell.score.unwrap();
+        c += cell.cost.unwrap_or(d.expected_cost_usd[d.tier_index]);
+        n += 1.0;
+    }
+    let (q, c) = (q / n, c / n);
+    assert!(
+        (q - m.predicted.quality).abs() < 1e-9 && (c - m.predicted.cost_usd).abs() < 1e-12,
+        "served {q} {c}, predicted {:?}",
+        m.predicted
+    );
+}
+
+#[test]
+fn own_splits_train_members_apart_and_judge_them_out_of_bag() {
     let (rows, config) = synthetic(200, false);
     let table = OutcomeTable::build(&rows, &config);
     let mut o = quick();
     o.epochs = 4;
+    o.own_splits = true;
     let summary = |members: usize, linear: bool| {
         let o = TrainOptions {
             members,
@@ -230,11 +271,13 @@ fn linear_member_share_weighs_it_against_the_mlp_members() {
     let table = OutcomeTable::build(&rows, &config);
     let mut o = quick();
     o.epochs = 6;
-    // The linear member's seed is `seed + members`: `shift` lines the seeds up.
+    // The linear member's seed is `seed + members`, and with own splits so is its split's:
+    // `shift` lines up a linear member alone with one after 2 MLP members.
     let with_seed = |members: usize, share: Option<f64>, shift: u64| {
         let mut o = TrainOptions {
             members,
             seed: o.seed + shift,
+            own_splits: true,
             shrink: Shrink::Fixed(1.0),
             ..o.clone()
         };
