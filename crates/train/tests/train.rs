@@ -392,7 +392,14 @@ fn masked_loss_learns_from_partial_logs() {
         vm[0].auc.unwrap() > 0.9 && vm[1].auc.unwrap() > 0.8,
         "{vm:?}"
     );
-    assert_eq!(trained.router.meta().curve_basis, "predicted");
+    let meta = trained.router.meta();
+    assert_eq!(meta.curve_basis, "predicted");
+    // A curve of predicted probabilities claims no sampling error of outcomes.
+    assert!(meta
+        .validation_curve
+        .iter()
+        .all(|p| p.quality_se.is_none() && p.cost_usd_se.is_none()));
+    assert_eq!(meta.predicted.quality_se, None);
 }
 
 #[test]
