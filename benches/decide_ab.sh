@@ -16,14 +16,11 @@ FILTER=${3:-'decide/(decide|decide_varied)/(200|500|2000|8000)$'}
 T=$(mktemp -d)
 trap 'git worktree remove --force "$T/old" >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
 
+source benches/criterion.sh
 bench_bin() { # dir -> absolute path of the built bench executable, built from dir's sources
-    local exe
     # The two trees share fingerprints in the one target folder: newer sources force a rebuild.
     find "$1/crates" -name '*.rs' -exec touch {} +
-    exe=$(cd "$1" && cargo bench -p tierwise-router --bench decide --no-run 2>&1 |
-        sed -n 's/.*Executable .*(\(.*\))/\1/p' | tail -1)
-    [ -n "$exe" ] || { echo "no bench executable built in $1" >&2; exit 1; }
-    case $exe in /*) echo "$exe" ;; *) echo "$1/$exe" ;; esac
+    decide_bench_exe "$1"
 }
 git worktree add -q --detach "$T/old" "$REV"
 # One target folder: the dependencies are built once (the two router crates differ by path).
@@ -47,21 +44,14 @@ for r in $(seq "$ROUNDS"); do
         bin=$old model=$OLD_MODEL
         [ "$side" = new ] && bin=$new model=$TIERWISE_BENCH_MODEL
         TIERWISE_BENCH_MODEL=$model taskset -c "$core" "$bin" --bench --warm-up-time 1 --measurement-time 2 "$FILTER" 2>&1 |
-            awk -v side="$side" '
-                /^decide\// { id = $1 }
-                /time:/ && !/%/ {
-                    for (i = 1; i <= NF; i++) if ($i ~ /^\[/) { v = $(i + 2); u = $(i + 3); break }
-                    if (u == "ns") v /= 1000; else if (u == "ms") v *= 1000
-                    print side, id, v
-                }'
+            criterion_medians "$side"
     done
 done | python3 -c '
 import collections, statistics, sys
 d = collections.defaultdict(list)
 for line in sys.stdin:
     side, bench, v = line.split()
-    # decide_varied times 64 prompts: per prompt.
-    d[bench, side].append(float(v) / (64 if "varied" in bench else 1))
+    d[bench, side].append(float(v))
 print("| bench | before (µs per prompt) | after (µs per prompt) | after/before |")
 print("|---|---|---|---|")
 for bench in sorted({b for b, _ in d}):

@@ -7,6 +7,7 @@
 #   BENCH_CORE=n runs on core n (default: the last).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/criterion.sh
 D=../shared/datasets
 [ -d "$D" ] || { echo "skipped: $D not found"; exit 0; }
 FILTER=${1:-'decide/(decide|decide_varied)/2000$'}
@@ -16,8 +17,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 $BIN import routerbench $D/routerbench/{arc_challenge,mbpp,winograde}_train.csv --out "$T/rb.jsonl" >/dev/null
 $BIN train --logs "$T/rb.jsonl" --tiers datasets/routerbench/tiers.toml --out "$T/rb" --seed 7 >/dev/null 2>&1
-exe=$(cargo bench -p tierwise-router --bench decide --no-run 2>&1 |
-    sed -n 's/.*Executable .*(\(.*\))/\1/p' | tail -1)
+exe=$(decide_bench_exe "$PWD")
 core=${BENCH_CORE:-$(($(nproc) - 1))}
 python3 - "$T/rb/router.json" <<'PY'
 import json, sys
@@ -30,14 +30,6 @@ for side in demo rb; do
         export TIERWISE_BENCH_MODEL=$T/rb TIERWISE_BENCH_PROMPTS=$T/rb.jsonl
     fi
     taskset -c "$core" "$exe" --bench --warm-up-time 1 --measurement-time 3 "$FILTER" 2>&1 |
-        awk -v side="$side" '
-            /^decide\// { name = $1 }
-            /time:/ && name {
-                for (i = 1; i <= NF; i++) if ($i == "time:") t = i
-                v = $(t + 3); u = $(t + 4)
-                if (u == "ms") v *= 1000; else if (u == "ns") v /= 1000
-                if (name ~ /decide_varied/) v /= 64 # 64 prompts per iteration
-                printf "%-5s %-28s %8.2f µs per prompt (median)\n", side, name, v
-                name = ""
-            }'
+        criterion_medians "$side" |
+        awk '{ printf "%-5s %-28s %8.2f µs per prompt (median)\n", $1, $2, $3 }'
 done
