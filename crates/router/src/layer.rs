@@ -1,8 +1,9 @@
-//! A dense layer's weights laid out for serving: transposed (one column of outputs per input)
-//! and cut to the span of outputs each input reaches. A folded ensemble's hidden layer is block
-//! diagonal (a member's embedding columns reach only its own hidden units, padding columns reach
-//! none), and most dense inputs are 0 for a given prompt (one-hot feature slots), so the cut
-//! columns and the skipped inputs spare most of the multiply-adds.
+//! A dense layer's weights laid out for serving, transposed (one column of outputs per input):
+//! [`Columns`] cut to the span of outputs each input reaches (the hidden layer), [`Padded`]
+//! whole and padded to whole vectors (the output layer). A folded ensemble's hidden layer is
+//! block diagonal (a member's embedding columns reach only its own hidden units, padding
+//! columns reach none), and most dense inputs are 0 for a given prompt (one-hot feature slots),
+//! so the cut columns and the skipped inputs spare most of the multiply-adds.
 //!
 //! Every output still sums its products in order of the inputs; a skipped product is an exact
 //! zero (weight or input 0, all finite), and adding ±0 to a sum changes nothing but the sign of
@@ -57,6 +58,67 @@ impl Columns {
     fn work(&self) -> usize {
         self.w.len()
     }
+}
+
+/// A layer with few outputs (the output layer: one per tier) as columns padded with zeros to
+/// `width` (the outputs rounded up to 8): for up to 32 outputs one call keeps them all in
+/// registers, with the same whole-vector steps for every input and no branch on the inputs (a
+/// ReLU layer's outputs are 0 at random, which no predictor guesses).
+#[derive(Debug, Clone)]
+pub(crate) struct Padded {
+    outs: usize,
+    width: usize,
+    w: Vec<f32>,
+}
+
+impl Padded {
+    /// From the row-major `[outs, ins]` matrix `m` (row j: output j's weights).
+    pub(crate) fn new(m: &[f32], outs: usize, ins: usize) -> Self {
+        let width = outs.div_ceil(8) * 8;
+        let mut w = vec![0f32; width * ins];
+        for (i, col) in w.chunks_exact_mut(width).enumerate() {
+            for (j, c) in col[..outs].iter_mut().enumerate() {
+                *c = m[j * ins + i];
+            }
+        }
+        Padded { outs, width, w }
+    }
+
+    /// `out[j] = start + Σ_i w[j][i] · x[i]`, summed in order of `i`: the bits of a plain dot
+    /// product per output that starts from `start`.
+    #[inline]
+    pub(crate) fn apply(&self, x: &[f32], start: f32, out: &mut [f32]) {
+        assert!(out.len() >= self.outs && x.len() * self.width >= self.w.len());
+        let out = &mut out[..self.outs];
+        match self.width {
+            8 => out.copy_from_slice(&padded::<8>(&self.w, x, start)[..self.outs]),
+            16 => out.copy_from_slice(&padded::<16>(&self.w, x, start)[..self.outs]),
+            24 => out.copy_from_slice(&padded::<24>(&self.w, x, start)[..self.outs]),
+            32 => out.copy_from_slice(&padded::<32>(&self.w, x, start)[..self.outs]),
+            width => {
+                out.fill(start);
+                for (col, &xi) in self.w.chunks_exact(width).zip(x) {
+                    out.iter_mut().zip(col).for_each(|(a, w)| *a += w * xi);
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn padded_body<const P: usize>(w: &[f32], x: &[f32], start: f32) -> [f32; P] {
+    let mut acc = [start; P];
+    for (col, &xi) in w.chunks_exact(P).zip(x) {
+        for k in 0..P {
+            acc[k] += col[k] * xi;
+        }
+    }
+    acc
+}
+
+multiversion! {
+    /// [`Padded::apply`]'s loop for `P` outputs (padding included).
+    fn padded<const P: usize>(w: &[f32], x: &[f32], start: f32) -> [f32; P] = padded_body
 }
 
 #[inline(always)]
@@ -124,5 +186,29 @@ mod tests {
         let mut base = vec![start; outs];
         add_cut_body(&mut base, &c.spans, &c.w, &x);
         assert_eq!(bits(&base), bits(&want));
+    }
+
+    #[test]
+    fn padded_columns_give_the_dense_layers_bits_at_every_width() {
+        let ins = 37;
+        for outs in [1, 3, 8, 11, 16, 17, 24, 31, 32, 33, 50] {
+            let m: Vec<f32> = (0..outs * ins)
+                .map(|k| ((k * 7919) % 1000) as f32 * 1e-3 - 0.4995)
+                .collect();
+            // Inputs 0 at random, as a ReLU layer's are.
+            let x: Vec<f32> = (0..ins)
+                .map(|i| ((i as f32 * 0.37).sin()).max(0.0))
+                .collect();
+            let start = std::iter::empty::<f32>().sum::<f32>();
+            let mut got = vec![f32::NAN; outs + 1];
+            Padded::new(&m, outs, ins).apply(&x, start, &mut got);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&got[..outs]),
+                bits(&dense(&m, outs, ins, &x)),
+                "{outs}"
+            );
+            assert!(got[outs].is_nan(), "{outs}: wrote past the outputs");
+        }
     }
 }

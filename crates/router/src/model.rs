@@ -2,7 +2,7 @@
 //! bigram) ⊕ dense features → ReLU layer → one logit per tier.
 use crate::artifact::Weights;
 use crate::features::{bigram_hash, Featuriser, PromptView};
-use crate::layer::Columns;
+use crate::layer::{Columns, Padded};
 use crate::simd::add_rows;
 
 /// Featuriser plus weights: raw logits for a prompt (no calibration, no policy).
@@ -17,8 +17,8 @@ pub struct Model {
     unigram_rows: Vec<i32>,
     /// `w1` as cut columns: the hidden layer.
     w1: Columns,
-    /// `w2` as cut columns: the output layer.
-    w2: Columns,
+    /// `w2` as padded columns: the output layer.
+    w2: Padded,
 }
 
 /// The value `Iterator::sum` starts from for `f32` (the reference forward pass sums with it;
@@ -37,7 +37,7 @@ impl Model {
             .map(|id| weights.bucket_rows[featuriser.unigram_bucket(id) as usize])
             .collect();
         let w1 = Columns::new(&weights.w1, hidden, input);
-        let w2 = Columns::new(&weights.w2, tiers, hidden);
+        let w2 = Padded::new(&weights.w2, tiers, hidden);
         Model {
             featuriser,
             weights,
@@ -114,8 +114,7 @@ impl Model {
             .zip(&self.weights.b1)
             .for_each(|(a, b)| *a = (*a + b).max(0.0));
         let o = &mut out[..self.tiers];
-        o.iter_mut().for_each(|a| *a = sum_start());
-        self.w2.add_to(o, h);
+        self.w2.apply(h, sum_start(), o);
         o.iter_mut()
             .zip(&self.weights.b2)
             .for_each(|(a, b)| *a += b);

@@ -58,16 +58,16 @@ impl Key {
         }
     }
 
-    /// The key of the `len` bytes (≤ [`Key::MAX_LEN`]) from `k` of a lower-cased block
-    /// ([`crate::ascii::lower_block`], `k` < 64).
+    /// The key of the `len` bytes from `k` of a lower-cased block
+    /// ([`crate::ascii::lower_block`], `k` < 64). A word longer than [`Key::MAX_LEN`] gets a key
+    /// of its first bytes and its true length, which no table entry has: it is never found.
     #[inline(always)]
     pub(crate) fn of_lower(block: &[u8; 80], k: usize, len: usize) -> Key {
-        // `k & 63` shows the compiler that the 16 bytes read stay in the block; callers pass
-        // `len` ≤ a key's length already.
-        let (k, len) = (k & 63, len.min(Key::MAX_LEN));
+        // `k & 63` shows the compiler that the 16 bytes read stay in the block.
+        let k = k & 63;
         let (lo_bytes, hi_bytes) = block[k..k + 16].split_at(8);
         let at = |h: &[u8]| u64::from_le_bytes(h.try_into().expect("8 bytes"));
-        let (lo, hi) = KEEP[len];
+        let (lo, hi) = KEEP[len.min(Key::MAX_LEN)];
         Key {
             lo: at(lo_bytes) & lo,
             hi: at(hi_bytes) & hi,

@@ -7,8 +7,8 @@
 //! slow path). Anything else (non-ASCII text, text containing an added token, a tokenizer of
 //! another shape) goes through `tokenizers`.
 //!
-//! Per word: one hash-table probe when the whole word is a vocabulary entry (the common case),
-//! else a trie walk per piece (see [`crate::pieces`]).
+//! Per word or punctuation byte: one hash-table probe when it is a whole vocabulary entry (the
+//! common case), else a trie walk per piece (see [`crate::pieces`]).
 use tokenizers::models::ModelWrapper;
 use tokenizers::normalizers::NormalizerWrapper;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
@@ -20,16 +20,12 @@ use crate::pieces::{matchable, Key, Trie, TrieBuilder, WordTable, NONE};
 /// Greedy longest-match-first WordPiece over an ASCII vocabulary.
 #[derive(Debug, Clone)]
 pub(crate) struct FastWordPiece {
-    /// Whole words that are initial pieces.
+    /// Whole words that are initial pieces, and the punctuation bytes that are tokens (a
+    /// punctuation byte is a word of its own); none longer than `max_chars`.
     words: WordTable,
     trie: Trie,
-    /// The id of each single punctuation byte as a word (the unknown id when it has none).
-    punct: [u32; 128],
     unk: u32,
     max_chars: usize,
-    /// Words this long at most are looked up whole (no longer than a [`Key`] or than
-    /// `max_chars`: a longer word is unknown).
-    key_max: usize,
     added: Vec<String>,
     /// The distinct first bytes of the added tokens: a text holding none of them holds no
     /// added token (`None`: an empty added token, in every text).
@@ -73,17 +69,19 @@ impl FastWordPiece {
         // continuation pieces (all of them when the prefix is empty).
         let mut words = Vec::new();
         let mut trie = TrieBuilder::new();
-        let mut punct = [unk; 128];
+        // A word longer than `max_chars` is unknown, even a vocabulary entry: such entries are
+        // left out of the table (the word then falls to `pieces`, which says unknown).
+        let whole = |t: &[u8]| t.len() <= Key::MAX_LEN.min(max_chars);
         for (token, id) in &vocab {
             let t = token.as_bytes();
             if matchable(t) {
                 trie.insert(false, t, *id);
-                if t.len() <= Key::MAX_LEN {
+                if whole(t) {
                     words.push((Key::of(t, 0, t.len()), *id));
                 }
-            } else if t.len() == 1 && t[0].is_ascii() && CLASS[t[0] as usize] == PUNCT {
-                // A punctuation word is one char: unknown only when words may have none.
-                punct[t[0] as usize] = if max_chars >= 1 { *id } else { unk };
+            } else if t.len() == 1 && t[0].is_ascii() && CLASS[t[0] as usize] == PUNCT && whole(t) {
+                // A punctuation byte is a word of one byte, looked up like any other.
+                words.push((Key::of(t, 0, 1), *id));
             }
             if let Some(rest) = t.strip_prefix(prefix) {
                 if matchable(rest) {
@@ -104,10 +102,8 @@ impl FastWordPiece {
         Some(FastWordPiece {
             words: WordTable::new(&words),
             trie: trie.build()?,
-            punct,
             unk,
             max_chars,
-            key_max: max_chars.min(Key::MAX_LEN),
             added,
             added_first,
             clean_text,
@@ -135,8 +131,10 @@ impl FastWordPiece {
     }
 
     /// Call `emit` with every token id of `text` (which must pass [`Self::accepts`]). The text
-    /// is read 64 bytes at a time as class bit masks: white space is skipped and a word's end
-    /// found without looking at its bytes one by one.
+    /// is read 64 bytes at a time as class bit masks: white space is skipped, and each token's
+    /// start and length come from the masks, not from its bytes one by one. Words and
+    /// punctuation take the same path (one table probe), so the loop does not branch on which
+    /// comes next, which no predictor can guess in prose.
     pub(crate) fn encode(&self, text: &str, mut emit: impl FnMut(u32)) {
         debug_assert!(text.is_ascii());
         let b = text.as_bytes();
@@ -145,44 +143,38 @@ impl FastWordPiece {
             // White space past the end of the text.
             let block = block::<64>(b, i, b' ');
             let Classes { word, punct } = classes64(&block);
+            // Bit k: a token starts at byte k (a punctuation byte, or a word byte after a
+            // non-word byte) / a token's last byte is k.
+            let mut starts = punct | (word & !(word << 1));
+            let ends = punct | (word & !(word >> 1));
+            // A word that reaches the block's last byte may go on past it: the next block
+            // starts at it, so that every word but one of 64 bytes or more lies in one block.
+            let open = (!word).leading_zeros() as usize;
+            let next = match open {
+                0 => i + 64,
+                64 => {
+                    // A word of 64 bytes or more (unknown by `max_chars` or split by pieces).
+                    let j = word_end(b, i);
+                    self.pieces(b, i, j, &mut emit);
+                    starts = 0;
+                    j
+                }
+                _ => {
+                    starts &= u64::MAX >> open;
+                    i + 64 - open
+                }
+            };
             let lower = lower_block(b, i);
-            let mut todo = word | punct;
-            let mut next = i + 64;
-            while todo != 0 {
-                let k = todo.trailing_zeros() as usize;
-                if punct >> k & 1 != 0 {
-                    emit(self.punct[(block[k] & 127) as usize]);
-                    todo &= todo - 1;
-                    continue;
+            while starts != 0 {
+                let k = starts.trailing_zeros() as usize;
+                let len = (ends >> k).trailing_zeros() as usize + 1;
+                match self.words.get(&Key::of_lower(&lower, k, len)) {
+                    Some(id) => emit(id),
+                    None => self.pieces(b, i + k, i + k + len, &mut emit),
                 }
-                // Word bytes from `k` on (64 - k when the word reaches the block's end).
-                let run = (!word >> k).trailing_zeros() as usize;
-                if k + run < 64 {
-                    // Keyed from the lower-cased block.
-                    let key = (run <= self.key_max).then(|| Key::of_lower(&lower, k, run));
-                    self.word(key, b, i + k, i + k + run, &mut emit);
-                    todo &= u64::MAX << (k + run);
-                } else {
-                    // The word goes on into the next bytes: the next block starts after it.
-                    let (start, j) = (i + k, word_end(b, i + k));
-                    let key = (j - start <= self.key_max).then(|| Key::of(b, start, j - start));
-                    self.word(key, b, start, j, &mut emit);
-                    next = j;
-                    break;
-                }
+                starts &= starts - 1;
             }
             i = next;
-        }
-    }
-
-    /// Emit the ids of the word `b[i..j]`: a single lookup of its `key` (`None`: longer than
-    /// a whole word looked up) when it is a whole initial piece (most words), else
-    /// [`Self::pieces`].
-    #[inline(always)]
-    fn word(&self, key: Option<Key>, b: &[u8], i: usize, j: usize, emit: &mut impl FnMut(u32)) {
-        match key.and_then(|k| self.words.get(&k)) {
-            Some(id) => emit(id),
-            None => self.pieces(b, i, j, emit),
         }
     }
 
