@@ -11,10 +11,13 @@ use crate::features::FeaturiserConfig;
 use crate::policy::{Platt, TierCost};
 
 /// Version of the artifact format this crate writes. Version 2 added
-/// `featuriser.dense_range`, which older readers would ignore, so they refuse it.
-pub const FORMAT_VERSION: u32 = 2;
-/// Versions this crate reads: version 1 is version 2 without `featuriser.dense_range`.
-pub const READS_VERSIONS: [u32; 2] = [1, 2];
+/// `featuriser.dense_range`, which older readers would ignore, so they refuse it. Version 3 lets
+/// the `embedding` tensor be F16: it is written so when every value is exactly an f16 (as
+/// `tierwise train` makes them), halving the table serving reads most; else F32.
+pub const FORMAT_VERSION: u32 = 3;
+/// Versions this crate reads: version 1 is version 2 without `featuriser.dense_range`, and
+/// version 2 is version 3 with an F32 embedding.
+pub const READS_VERSIONS: [u32; 3] = [1, 2, 3];
 /// File names inside a model folder.
 pub const META_FILE: &str = "router.json";
 /// Weights file.
@@ -249,23 +252,52 @@ fn le_bytes<T: Copy, const N: usize>(v: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u
     v.iter().flat_map(|&x| f(x)).collect()
 }
 
+/// `v` as f16 bits when every value is exactly an f16 (widening them back gives the same bits),
+/// else `None`.
+pub(crate) fn exact_f16(v: &[f32]) -> Option<Vec<u16>> {
+    v.iter()
+        .map(|&x| {
+            let h = half::f16::from_f32(x);
+            (h.to_f32().to_bits() == x.to_bits()).then_some(h.to_bits())
+        })
+        .collect()
+}
+
 impl Weights {
-    fn parts(&self) -> [(&'static str, Vec<u8>); 6] {
-        [
+    /// The tensors' bytes, and whether the embedding's are F16 (from format version 3, when
+    /// every value is exactly an f16).
+    fn parts(&self, meta: &ArtifactMeta) -> ([(&'static str, Vec<u8>); 6], bool) {
+        let bits = match meta.format_version >= 3 {
+            true => exact_f16(&self.embedding),
+            false => None,
+        };
+        let f16 = bits.is_some();
+        let embedding = match bits {
+            Some(h) => le_bytes(&h, u16::to_le_bytes),
+            None => le_bytes(&self.embedding, f32::to_le_bytes),
+        };
+        let parts = [
             ("bucket_rows", le_bytes(&self.bucket_rows, i32::to_le_bytes)),
-            ("embedding", le_bytes(&self.embedding, f32::to_le_bytes)),
+            ("embedding", embedding),
             ("w1", le_bytes(&self.w1, f32::to_le_bytes)),
             ("b1", le_bytes(&self.b1, f32::to_le_bytes)),
             ("w2", le_bytes(&self.w2, f32::to_le_bytes)),
             ("b2", le_bytes(&self.b2, f32::to_le_bytes)),
-        ]
+        ];
+        (parts, f16)
     }
 
-    /// Serialise to safetensors bytes, checking shapes against `meta`.
+    /// Serialise to safetensors bytes, checking shapes against `meta`. The embedding is written
+    /// as F16 when `meta`'s format version allows it and no value would change.
     pub fn to_bytes(&self, meta: &ArtifactMeta) -> Result<Vec<u8>> {
-        let parts = self.parts();
+        let (parts, f16) = self.parts(meta);
         let mut views = Vec::new();
         for ((name, dtype, shape), (_, bytes)) in shapes(meta).into_iter().zip(parts.iter()) {
+            let dtype = if name == "embedding" && f16 {
+                Dtype::F16
+            } else {
+                dtype
+            };
             let view = safetensors::tensor::TensorView::new(dtype, shape, bytes)
                 .map_err(|e| Error::Invalid(format!("tensor `{name}`: {e}")))?;
             views.push((name.to_string(), view));
@@ -287,20 +319,27 @@ impl Weights {
             let t = st
                 .tensor(name)
                 .map_err(|_| Error::artifact(path, format!("tensor `{name}` is missing")))?;
-            if t.dtype() != dtype || t.shape() != shape.as_slice() {
+            // From version 3 the embedding may be F16 (each value widened exactly to f32).
+            let may_be_f16 = name == "embedding" && meta.format_version >= 3;
+            let f16 = may_be_f16 && t.dtype() == Dtype::F16;
+            if (t.dtype() != dtype && !f16) || t.shape() != shape.as_slice() {
+                let or_f16 = if may_be_f16 { " or F16" } else { "" };
                 return Err(Error::artifact(
                     path,
                     format!(
-                        "tensor `{name}` is {:?} {:?}, router.json expects {:?} {:?}",
+                        "tensor `{name}` is {:?} {:?}, router.json (format_version {}) \
+                         expects {dtype:?}{or_f16} {shape:?}",
                         t.dtype(),
                         t.shape(),
-                        dtype,
-                        shape
+                        meta.format_version,
                     ),
                 ));
             }
             let chunks = t.data().chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]);
-            if dtype == Dtype::I32 {
+            if f16 {
+                let widen = |c: &[u8]| half::f16::from_le_bytes([c[0], c[1]]).to_f32();
+                f32s.push(t.data().chunks_exact(2).map(widen).collect());
+            } else if dtype == Dtype::I32 {
                 rows = chunks.map(i32::from_le_bytes).collect();
             } else {
                 f32s.push(chunks.map(f32::from_le_bytes).collect());

@@ -1,9 +1,9 @@
 //! The forward pass in plain Rust: embedding bag (mean of the rows of every hashed unigram and
 //! bigram) ⊕ dense features → ReLU layer → one logit per tier.
-use crate::artifact::Weights;
+use crate::artifact::{exact_f16, Weights};
 use crate::features::{bigram_hash, Featuriser, PromptView};
 use crate::layer::{Columns, Padded};
-use crate::simd::add_rows;
+use crate::simd::{add_rows, add_rows_f16, has_f16_rows};
 
 /// Featuriser plus weights: raw logits for a prompt (no calibration, no policy).
 #[derive(Debug, Clone)]
@@ -15,6 +15,10 @@ pub struct Model {
     tiers: usize,
     /// The embedding row of every token id's unigram bucket (`bucket_rows` looked up once).
     unigram_rows: Vec<i32>,
+    /// The embedding as f16 bits, when every value is exactly an f16 (as `tierwise train`
+    /// writes them), the width a multiple of 8 and the CPU can widen them ([`has_f16_rows`]):
+    /// the same sums from half the memory reads.
+    embedding_f16: Option<Vec<u16>>,
     /// `w1` as cut columns: the hidden layer.
     w1: Columns,
     /// `w2` as padded columns: the output layer.
@@ -36,6 +40,10 @@ impl Model {
         let unigram_rows = (0..featuriser.tokenizer().get_vocab_size(true) as u32)
             .map(|id| weights.bucket_rows[featuriser.unigram_bucket(id) as usize])
             .collect();
+        let embedding_f16 = match has_f16_rows() && dim % 8 == 0 {
+            true => exact_f16(&weights.embedding),
+            false => None,
+        };
         let w1 = Columns::new(&weights.w1, hidden, input);
         let w2 = Padded::new(&weights.w2, tiers, hidden);
         Model {
@@ -45,6 +53,7 @@ impl Model {
             hidden,
             tiers,
             unigram_rows,
+            embedding_f16,
             w1,
             w2,
         }
@@ -191,7 +200,10 @@ impl Model {
     fn bag<const D: usize>(&self, text: &str, bag: &mut [f32]) -> usize {
         let mut acc = [0f32; D];
         let emb = &self.weights.embedding;
-        let n = self.bag_with(text, |rows| add_rows(&mut acc, emb, rows));
+        let n = match &self.embedding_f16 {
+            Some(half) => self.bag_with(text, |rows| add_rows_f16(&mut acc, half, rows)),
+            None => self.bag_with(text, |rows| add_rows(&mut acc, emb, rows)),
+        };
         bag.copy_from_slice(&acc);
         n
     }

@@ -80,6 +80,25 @@ pub struct Net {
     pub embedding: Vec<f32>,
 }
 
+impl Net {
+    /// Round the embedding to the nearest f16 values (kept as f32): the artifact then stores it
+    /// as F16 with nothing lost, and serving reads half the memory. Every later step (the
+    /// member's calibration, the validation curve) sees the rounded net, so the served router
+    /// is exactly the one validated. A logit moves by about 5e-4 of its size. Left as is when a
+    /// value lies beyond f16's range (it is then written as F32).
+    pub fn round_embedding_to_f16(&mut self) {
+        if self
+            .embedding
+            .iter()
+            .all(|x| x.abs() <= f32::from(half::f16::MAX))
+        {
+            for x in self.embedding.iter_mut() {
+                *x = half::f16::from_f32(*x).to_f32();
+            }
+        }
+    }
+}
+
 /// The outcome of [`fit`]: the net with the best validation loss.
 #[derive(Debug, Clone)]
 pub struct Trained {

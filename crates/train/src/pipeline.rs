@@ -379,7 +379,7 @@ pub fn train(
                 ..opts.net.clone()
             };
             let mut member_epochs = Vec::new();
-            let fitted = match (m == k, &opts.linear) {
+            let mut fitted = match (m == k, &opts.linear) {
                 (true, Some(lin)) => {
                     let fitted = linear::fit(&data, &train, &val, &scale, lin, seed);
                     bars[m].finish();
@@ -403,6 +403,7 @@ pub fn train(
                     fitted
                 }
             };
+            fitted.net.round_embedding_to_f16();
             // Calibrate with the plain-Rust forward pass that serving uses.
             let judge = MemberOut::judged(&train, &val);
             let (weights, shape) = export(&fitted.net, &scale, opts.buckets);

@@ -479,13 +479,24 @@ fn corrupt_artifacts_are_refused() {
     );
     std::fs::write(&w, &bytes).unwrap();
     Router::load(dir.path()).unwrap();
+    // Training rounds the embedding to f16 values, so it is stored as F16 (format version 3).
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(
+        st.tensor("embedding").unwrap().dtype(),
+        safetensors::Dtype::F16
+    );
     let j = dir.path().join("router.json");
     let meta = std::fs::read_to_string(&j).unwrap();
-    std::fs::write(
-        &j,
-        meta.replace("\"format_version\": 2", "\"format_version\": 99"),
-    )
-    .unwrap();
+    let version = |v: u32| format!("\"format_version\": {v}");
+    assert!(meta.contains(&version(tierwise_router::artifact::FORMAT_VERSION)));
+    // Version 2 knew only F32 embeddings.
+    std::fs::write(&j, meta.replace(&version(3), &version(2))).unwrap();
+    let e = Router::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("tensor `embedding` is F16") && e.contains("expects F32"),
+        "{e}"
+    );
+    std::fs::write(&j, meta.replace(&version(3), &version(99))).unwrap();
     let e = Router::load(dir.path()).unwrap_err().to_string();
     assert!(
         e.contains("router.json") && e.contains("format_version 99"),
@@ -538,6 +549,11 @@ fn corrupt_artifacts_are_refused() {
         .unwrap()
         .remove("dense_range");
     std::fs::write(&j, v1.to_string()).unwrap();
+    // (with the F32 embedding of versions before 3)
+    let meta1: tierwise_router::ArtifactMeta = serde_json::from_value(v1).unwrap();
+    let f32_bytes = t.router.model().weights().to_bytes(&meta1).unwrap();
+    assert!(f32_bytes.len() > bytes.len());
+    std::fs::write(&w, f32_bytes).unwrap();
     let old = Router::load(dir.path()).unwrap();
     assert!(old.meta().featuriser.dense_range.is_empty());
 }
