@@ -69,6 +69,13 @@ impl Model {
         &self.weights
     }
 
+    /// Whether the embedding rows are read as f16 (the artifact's values are all exactly f16, as
+    /// `tierwise train` writes them, and the CPU widens them with F16C; the sums are the same
+    /// either way).
+    pub fn f16_rows(&self) -> bool {
+        self.embedding_f16.is_some()
+    }
+
     /// Number of tiers (outputs).
     pub fn n_tiers(&self) -> usize {
         self.tiers

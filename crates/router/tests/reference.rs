@@ -175,6 +175,12 @@ fn fast_paths_match_the_reference_on_the_demo_model() {
     let f = r.model().featuriser();
     let (dim, hidden) = (r.meta().network.dim, r.meta().network.hidden);
     assert!(f.has_fast_path());
+    // The demo's embedding is stored as F16: where the CPU can widen it, rows are read so.
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        r.model().f16_rows(),
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("f16c")
+    );
     let dense_len = f.config().dense_len();
     assert_eq!(
         f.config().dense_range.len(),
@@ -214,13 +220,14 @@ fn fast_paths_match_the_reference_on_the_demo_model() {
     assert!(clamped > 100, "only {clamped} prompts clamped");
 }
 
-/// The bag's other paths: a bucket count that is not a power of two (a `%`, no mask), and no
-/// bigrams. The demo's weights with its bucket table cut to 50,000 buckets.
+/// The bag's other paths: a bucket count that is not a power of two (a `%`, no mask), no
+/// bigrams, and f32 rows (an embedding with values that are not f16, as artifacts before format
+/// version 3 hold). The demo's weights with its bucket table cut to 50,000 buckets.
 #[test]
 fn forward_pass_matches_the_reference_without_a_power_of_two_or_bigrams() {
     let r = demo();
     let (dim, hidden) = (r.meta().network.dim, r.meta().network.hidden);
-    for bigrams in [true, false] {
+    for (bigrams, f16) in [(true, true), (false, true), (true, false)] {
         let config = FeaturiserConfig {
             buckets: 50_000,
             bigrams,
@@ -228,8 +235,17 @@ fn forward_pass_matches_the_reference_without_a_power_of_two_or_bigrams() {
         };
         let mut weights = r.model().weights().clone();
         weights.bucket_rows.truncate(50_000);
+        if !f16 {
+            // The lowest mantissa bit flipped: no value is an f16 any more.
+            for x in weights.embedding.iter_mut() {
+                *x = f32::from_bits(x.to_bits() ^ 1);
+            }
+        }
         let f = Featuriser::new(config, r.model().featuriser().tokenizer().clone());
         let m = Model::new(f, weights, dim, hidden);
+        if !f16 || r.model().f16_rows() {
+            assert_eq!(m.f16_rows(), f16, "rows read as f16: {}", m.f16_rows());
+        }
         for prompt in corpus() {
             let view = prompt.view();
             let mut logits = vec![0f32; m.n_tiers()];
@@ -237,9 +253,32 @@ fn forward_pass_matches_the_reference_without_a_power_of_two_or_bigrams() {
             assert_eq!(
                 bits(&logits),
                 bits(&ref_logits(&m, dim, hidden, &view)),
-                "bigrams {bigrams}, logits of {:?}",
+                "bigrams {bigrams}, f16 {f16}, logits of {:?}",
                 view.text
             );
         }
+    }
+}
+
+/// From format version 3 the embedding is written as F16 only when that loses nothing: the
+/// demo's (every value an f16) as F16, with one value off f16 as F32; both read back bit for bit.
+#[test]
+fn the_embedding_is_written_as_f16_only_when_nothing_is_lost() {
+    use tierwise_router::artifact::Weights;
+    let r = demo();
+    let meta = r.meta();
+    let mut w = r.model().weights().clone();
+    for (nudge, dtype) in [
+        (false, safetensors::Dtype::F16),
+        (true, safetensors::Dtype::F32),
+    ] {
+        if nudge {
+            w.embedding[0] = f32::from_bits(w.embedding[0].to_bits() ^ 1);
+        }
+        let bytes = w.to_bytes(meta).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(st.tensor("embedding").unwrap().dtype(), dtype);
+        let back = Weights::from_bytes(&bytes, meta, Path::new("router.safetensors")).unwrap();
+        assert_eq!(bits(&back.embedding), bits(&w.embedding), "{dtype:?}");
     }
 }
