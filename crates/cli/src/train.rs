@@ -237,7 +237,7 @@ pub fn run(a: Args) -> Result<()> {
         let margin = m
             .predicted
             .quality_se
-            .map(|se| format!(" ± {:.3}", 1.96 * se))
+            .map(|se| format!(" ± {:.3}", tierwise_eval::drift::Z * se))
             .unwrap_or_default();
         println!(
             "\ntarget {}: λ = {:.4}; validation quality {:.3}{margin} ({:.1}% of best tier `{}`), \

@@ -10,8 +10,10 @@ use crate::markdown::num;
 /// How a drift warning starts (gate files name it `drift`).
 pub const PREFIX: &str = "DRIFT";
 
-/// How far (in standard errors of the difference) a figure may fall short before it is flagged.
-const Z: f64 = 1.96;
+/// The normal quantile of a two-sided 95% interval: how far (in standard errors of the
+/// difference) a figure may fall short before it is flagged, and the margin `± Z·se` reports
+/// print beside a prediction.
+pub const Z: f64 = 1.96;
 
 /// The realised figure of a metric against the prediction, on `n_eval` prompts against `n_val`.
 pub struct Check<'a> {

@@ -153,7 +153,7 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
     let op = &r.operating_point;
     // A prediction with its standard error reads `0.902 ± 0.0153` (a 95% margin).
     let predicted = |v: Option<f64>, se: Option<f64>| match (v, se) {
-        (Some(v), Some(se)) => format!("{} ± {}", num(v), num(1.96 * se)),
+        (Some(v), Some(se)) => format!("{} ± {}", num(v), num(crate::drift::Z * se)),
         _ => opt(v),
     };
     let _ = writeln!(

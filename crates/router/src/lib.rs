@@ -59,8 +59,8 @@ pub struct Decision {
 #[derive(Debug, Clone)]
 pub struct Router {
     model: Model,
+    /// The artifact's metadata; `meta.lambda` is the λ in force.
     meta: ArtifactMeta,
-    lambda: f64,
 }
 
 impl Router {
@@ -92,12 +92,7 @@ impl Router {
     ) -> Router {
         let featuriser = features::Featuriser::new(meta.featuriser.clone(), tokenizer);
         let model = Model::new(featuriser, weights, meta.network.dim, meta.network.hidden);
-        let lambda = meta.lambda;
-        Router {
-            model,
-            meta,
-            lambda,
-        }
+        Router { model, meta }
     }
 
     /// Re-pick λ for `target` from the stored validation curve; [`Router::meta`] then gives
@@ -106,7 +101,6 @@ impl Router {
         let (l, predicted) =
             policy::pick_lambda(&self.meta.validation_curve, &self.meta.single_tiers, target)
                 .ok_or_else(|| Error::Invalid("the artifact holds no validation curve".into()))?;
-        self.lambda = l;
         self.meta.lambda = l;
         self.meta.predicted = predicted;
         self.meta.target = target.to_string();
@@ -161,7 +155,7 @@ impl Router {
         let i = policy::choose(
             &out.p,
             &out.expected_cost_usd,
-            self.lambda,
+            self.meta.lambda,
             self.meta.cost_scale,
         );
         let tier = &self.meta.tiers[i];
@@ -182,7 +176,7 @@ impl Router {
 
     /// The λ in force.
     pub fn lambda(&self) -> f64 {
-        self.lambda
+        self.meta.lambda
     }
 
     /// ĉ_max: the largest mean expected cost of any tier.
