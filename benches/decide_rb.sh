@@ -19,11 +19,15 @@ $BIN import routerbench $D/routerbench/{arc_challenge,mbpp,winograde}_train.csv 
 $BIN train --logs "$T/rb.jsonl" --tiers datasets/routerbench/tiers.toml --out "$T/rb" --seed 7 >/dev/null 2>&1
 exe=$(decide_bench_exe "$PWD")
 core=${BENCH_CORE:-$(($(nproc) - 1))}
-python3 - "$T/rb/router.json" <<'PY'
-import json, sys
-n = json.load(open(sys.argv[1]))["network"]
+python3 - "$T/rb" <<'PY'
+import json, struct, sys
+n = json.load(open(sys.argv[1] + "/router.json"))["network"]
+# The embedding's dtype and bytes as stored (F16 from format version 3), from the safetensors header.
+with open(sys.argv[1] + "/router.safetensors", "rb") as f:
+    e = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["embedding"]
+lo, hi = e["data_offsets"]
 print(f"RouterBench router: {n['embedding_rows']} embedding rows x {n['dim']} wide "
-      f"({n['embedding_rows'] * n['dim'] * 4 / 1e6:.1f} MB), {n['hidden']} hidden units")
+      f"({e['dtype']}, {(hi - lo) / 1e6:.1f} MB), {n['hidden']} hidden units")
 PY
 for side in demo rb; do
     if [ "$side" = rb ]; then
