@@ -1,5 +1,7 @@
 //! The forward pass in plain Rust: embedding bag (mean of the rows of every hashed unigram and
 //! bigram) ⊕ dense features → ReLU layer → one logit per tier.
+use std::borrow::Cow;
+
 use crate::artifact::{exact_f16, Weights};
 use crate::features::{bigram_hash, Featuriser, PromptView};
 use crate::layer::{Columns, Padded};
@@ -9,6 +11,7 @@ use crate::simd::{add_rows, add_rows_f16, has_f16_rows};
 #[derive(Debug, Clone)]
 pub struct Model {
     featuriser: Featuriser,
+    /// The weights; their f32 `embedding` is left empty when `embedding_f16` holds it.
     weights: Weights,
     dim: usize,
     hidden: usize,
@@ -17,7 +20,7 @@ pub struct Model {
     unigram_rows: Vec<i32>,
     /// The embedding as f16 bits, when every value is exactly an f16 (as `tierwise train`
     /// writes them), the width a multiple of 8 and the CPU can widen them ([`has_f16_rows`]):
-    /// the same sums from half the memory reads.
+    /// the same sums from half the memory reads, and the only copy kept.
     embedding_f16: Option<Vec<u16>>,
     /// `w1` as cut columns: the hidden layer.
     w1: Columns,
@@ -34,7 +37,7 @@ fn sum_start() -> f32 {
 impl Model {
     /// A model from its parts; sizes must agree and weights be finite (both checked by the
     /// artifact loader).
-    pub fn new(featuriser: Featuriser, weights: Weights, dim: usize, hidden: usize) -> Self {
+    pub fn new(featuriser: Featuriser, mut weights: Weights, dim: usize, hidden: usize) -> Self {
         let tiers = weights.b2.len();
         let input = dim + featuriser.config().dense_len();
         let unigram_rows = (0..featuriser.tokenizer().get_vocab_size(true) as u32)
@@ -44,6 +47,9 @@ impl Model {
             true => exact_f16(&weights.embedding),
             false => None,
         };
+        if embedding_f16.is_some() {
+            weights.embedding = Vec::new();
+        }
         let w1 = Columns::new(&weights.w1, hidden, input);
         let w2 = Padded::new(&weights.w2, tiers, hidden);
         Model {
@@ -64,9 +70,24 @@ impl Model {
         &self.featuriser
     }
 
-    /// The weights.
-    pub fn weights(&self) -> &Weights {
-        &self.weights
+    /// The weights, as the artifact holds them (an f16 embedding widened back to f32, exactly:
+    /// the model itself keeps only the f16 copy then, so this one is built on each call).
+    pub fn weights(&self) -> Cow<'_, Weights> {
+        match &self.embedding_f16 {
+            None => Cow::Borrowed(&self.weights),
+            Some(half) => Cow::Owned(Weights {
+                embedding: half.iter().map(|&h| widen(h)).collect(),
+                ..self.weights.clone()
+            }),
+        }
+    }
+
+    /// The bytes the embedding table takes in memory (2 per value when read as f16, else 4).
+    pub fn embedding_bytes(&self) -> usize {
+        match &self.embedding_f16 {
+            Some(half) => 2 * half.len(),
+            None => 4 * self.weights.embedding.len(),
+        }
     }
 
     /// Whether the embedding rows are read as f16 (the artifact's values are all exactly f16, as
@@ -218,14 +239,27 @@ impl Model {
     /// [`Self::bag`] for any dim.
     fn bag_any(&self, text: &str, bag: &mut [f32]) -> usize {
         let dim = self.dim;
-        let emb = &self.weights.embedding;
-        self.bag_with(text, |rows| {
-            for &r in rows {
-                let row = &emb[r as usize * dim..(r as usize + 1) * dim];
-                bag.iter_mut().zip(row).for_each(|(a, e)| *a += e);
-            }
-        })
+        let at = |r: u32| r as usize * dim..(r as usize + 1) * dim;
+        match &self.embedding_f16 {
+            Some(half) => self.bag_with(text, |rows| {
+                for &r in rows {
+                    let row = half[at(r)].iter().map(|&h| widen(h));
+                    bag.iter_mut().zip(row).for_each(|(a, e)| *a += e);
+                }
+            }),
+            None => self.bag_with(text, |rows| {
+                for &r in rows {
+                    let row = &self.weights.embedding[at(r)];
+                    bag.iter_mut().zip(row).for_each(|(a, e)| *a += e);
+                }
+            }),
+        }
     }
+}
+
+/// An f16's bits widened to f32 (exact).
+fn widen(h: u16) -> f32 {
+    half::f16::from_bits(h).to_f32()
 }
 
 /// Feed `keep` the row of each id's unigram and of its bigram with the id before it (`prev`,

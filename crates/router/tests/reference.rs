@@ -233,7 +233,7 @@ fn forward_pass_matches_the_reference_without_a_power_of_two_or_bigrams() {
             bigrams,
             ..r.model().featuriser().config().clone()
         };
-        let mut weights = r.model().weights().clone();
+        let mut weights = r.model().weights().into_owned();
         weights.bucket_rows.truncate(50_000);
         if !f16 {
             // The lowest mantissa bit flipped: no value is an f16 any more.
@@ -267,7 +267,7 @@ fn the_embedding_is_written_as_f16_only_when_nothing_is_lost() {
     use tierwise_router::artifact::Weights;
     let r = demo();
     let meta = r.meta();
-    let mut w = r.model().weights().clone();
+    let mut w = r.model().weights().into_owned();
     for (nudge, dtype) in [
         (false, safetensors::Dtype::F16),
         (true, safetensors::Dtype::F32),
@@ -280,5 +280,54 @@ fn the_embedding_is_written_as_f16_only_when_nothing_is_lost() {
         assert_eq!(st.tensor("embedding").unwrap().dtype(), dtype);
         let back = Weights::from_bytes(&bytes, meta, Path::new("router.safetensors")).unwrap();
         assert_eq!(bits(&back.embedding), bits(&w.embedding), "{dtype:?}");
+    }
+}
+
+/// A model that reads f16 rows keeps no f32 copy of them: the table takes 2 bytes a value, and
+/// `weights()` still gives the artifact's weights bit for bit (widened back). A width outside the
+/// bag's fixed ones (104: the demo's 72 columns and 32 zero ones) takes the any-width bag, which
+/// reads the f16 rows too and must still match the reference.
+#[test]
+fn f16_rows_are_the_only_copy_and_any_width_reads_them() {
+    use tierwise_router::artifact::Weights;
+    let r = demo();
+    let meta = r.meta();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/demo");
+    let file = dir.join("router.safetensors");
+    let stored = Weights::from_bytes(&std::fs::read(&file).unwrap(), meta, &file).unwrap();
+    assert!(
+        *r.model().weights() == stored,
+        "weights() is the artifact's"
+    );
+    let per_value = if r.model().f16_rows() { 2 } else { 4 };
+    assert_eq!(
+        r.model().embedding_bytes(),
+        per_value * stored.embedding.len()
+    );
+
+    let (dim, hidden, wide) = (meta.network.dim, meta.network.hidden, 104);
+    let dense = r.model().featuriser().config().dense_len();
+    let mut w = stored.clone();
+    w.embedding = w
+        .embedding
+        .chunks(dim)
+        .flat_map(|row| row.iter().copied().chain([0.0; 32]))
+        .collect();
+    w.w1 =
+        w.w1.chunks(dim + dense)
+            .flat_map(|row| {
+                let (e, d) = row.split_at(dim);
+                e.iter().copied().chain([0.0; 32]).chain(d.iter().copied())
+            })
+            .collect();
+    let f = r.model().featuriser().clone();
+    let m = Model::new(f, w, wide, hidden);
+    assert_eq!(m.f16_rows(), r.model().f16_rows());
+    for prompt in corpus().iter().take(300) {
+        let view = prompt.view();
+        let mut logits = vec![0f32; m.n_tiers()];
+        m.logits(&view, &mut logits);
+        let want = ref_logits(&m, wide, hidden, &view);
+        assert_eq!(bits(&logits), bits(&want), "logits of {:?}", view.text);
     }
 }
