@@ -12,13 +12,13 @@ pub struct Args {
     #[arg(long, default_value = "datasets/demo")]
     out: PathBuf,
     /// RNG seed: the same seed writes the same files.
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 42)]
     seed: u64,
     /// Training prompts (each answered by every tier).
-    #[arg(long, default_value_t = DemoOptions::default().train)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = DemoOptions::default().train)]
     train: usize,
     /// Held-out prompts (each answered by every tier), dated after the training prompts.
-    #[arg(long, default_value_t = DemoOptions::default().heldout)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = DemoOptions::default().heldout)]
     heldout: usize,
 }
 
@@ -39,7 +39,9 @@ pub fn run(args: Args) -> Result<()> {
         r.seed
     );
     for (tier, q) in &r.mean_score {
-        text.push_str(&format!("  {tier:<8} mean score {q:.3}\n"));
+        text.push_str(&format!(
+            "  {tier:<8} mean score {q:.3} (train and held-out)\n"
+        ));
     }
     crate::stats::emit(&text)
 }

@@ -79,14 +79,19 @@ pub fn run(args: Args) -> Result<()> {
 
 type Sink<'a> = &'a mut dyn FnMut(LogRow) -> tierwise_core::Result<()>;
 
+/// `OUT.tmp`: where a command writes before moving the finished file to `out`.
+pub(crate) fn tmp_path(out: &Path) -> PathBuf {
+    let mut tmp = out.as_os_str().to_owned();
+    tmp.push(".tmp");
+    PathBuf::from(tmp)
+}
+
 /// Run an importer into `OUT.tmp`, then move it to `out`.
 fn write_to(
     out: &Path,
     importer: impl FnOnce(Sink) -> tierwise_core::Result<ImportReport>,
 ) -> Result<ImportReport> {
-    let mut tmp = out.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
+    let tmp = tmp_path(out);
     let mut writer = LogWriter::create(&tmp)?;
     let result = importer(&mut |row| writer.write(&row));
     let report = match result {

@@ -1,9 +1,10 @@
 //! `tierwise route`: decide a tier for every prompt of a JSONL file with a trained router.
 //! Input lines are log rows or `{"id", "prompt" | "messages", "feature"}` objects; each output
-//! line is `{"id", "tier", "model", "difficulty", "p": {tier: prob}, "expected_cost_usd": {…}}`.
+//! line is `{"id", "tier", "model", "difficulty", "p": {tier: prob}, "expected_cost_usd": {…}}`
+//! (`difficulty`: the cheapest tier with p ≥ 0.5, else the last).
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Map, Value};
@@ -22,7 +23,8 @@ pub struct Args {
     /// per model that answered) is skipped and counted; with another text it is an error.
     #[arg(long)]
     input: PathBuf,
-    /// Where to write decisions (default: stdout).
+    /// Where to write decisions (default: stdout); written whole or not at all, and never the
+    /// input file.
     #[arg(long)]
     output: Option<PathBuf>,
     /// Override the stored target: quality=F, cost=F or lambda=X.
@@ -51,6 +53,15 @@ fn prompt_of(file: &str, line_no: usize, line: &str) -> Result<(String, Prompt)>
         }
         (None, None) => return Err(bad("prompt", "missing (give `prompt` or `messages`)")),
     };
+    if prompt.text_str().trim().is_empty() {
+        // As the log reader says of a row without text to route on.
+        let field = if obj.contains_key("prompt") {
+            "prompt"
+        } else {
+            "messages"
+        };
+        return Err(bad(field, "the prompt text is empty"));
+    }
     match obj.get("feature") {
         Some(Value::String(f)) => prompt = prompt.with_feature(f.clone()),
         Some(Value::Null) | None => {}
@@ -68,36 +79,121 @@ fn prompt_of(file: &str, line_no: usize, line: &str) -> Result<(String, Prompt)>
 pub fn run(a: Args) -> Result<()> {
     let mut router = Router::load(&a.model)?;
     if let Some(t) = &a.target {
-        router.set_target(t.parse::<Target>().context("--target")?)?;
+        let target = t.parse::<Target>().context("--target")?;
+        router.set_target(target)?;
+        if let Some(miss) = crate::train::target_missed(router.meta(), target) {
+            eprintln!("warning: {miss}");
+        }
     }
     let file = a.input.display().to_string();
     let input = std::fs::File::open(&a.input).with_context(|| file.clone())?;
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| p.display().to_string())?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    let input = BufReader::new(input);
+    let tally = match &a.output {
+        Some(p) => {
+            let same = |q: &Path| std::fs::canonicalize(q).ok();
+            if same(p).is_some() && same(p) == same(&a.input) {
+                bail!(
+                    "--output {} is the --input file: write the decisions elsewhere",
+                    p.display()
+                );
+            }
+            // Into `OUT.tmp`, moved to `p` only once every line is routed: an error leaves no
+            // partial file (and an existing `p` untouched).
+            let tmp = crate::import::tmp_path(p);
+            let created = std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?;
+            let mut out = BufWriter::new(created);
+            let tally = route_all(&router, &file, input, &mut out)
+                .and_then(|t| Ok(out.flush().map(|_| t)?));
+            if tally.is_err() {
+                drop(out);
+                let _ = std::fs::remove_file(&tmp);
+            }
+            let tally = tally?;
+            std::fs::rename(&tmp, p)
+                .with_context(|| format!("moving {} to {}", tmp.display(), p.display()))?;
+            tally
+        }
+        None => {
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            match route_all(&router, &file, input, &mut out)
+                .and_then(|t| Ok(out.flush().map(|_| t)?))
+            {
+                // `tierwise route … | head`: the reader has what it wanted.
+                Err(e) if is_broken_pipe(&e) => return Ok(()),
+                t => t?,
+            }
+        }
     };
     let names: Vec<String> = router.tiers().iter().map(|t| t.name.clone()).collect();
-    let mut n = 0usize;
+    eprintln!(
+        "{}",
+        summary(
+            tally.n,
+            router.lambda(),
+            &names,
+            &tally.routed,
+            tally.spent,
+            &tally.all_on
+        )
+    );
+    if tally.repeats > 0 {
+        eprintln!(
+            "{} line(s) repeated a prompt id already routed: one decision per prompt",
+            tally.repeats
+        );
+    }
+    Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// What [`route_all`] routed.
+struct Tally {
+    /// Prompts routed.
+    n: usize,
+    /// Per tier: prompts routed there.
+    routed: Vec<usize>,
+    /// Per tier: the expected cost had every prompt gone there.
+    all_on: Vec<f64>,
+    /// The expected cost of the decisions.
+    spent: f64,
+    /// Lines that repeated a prompt id already routed.
+    repeats: usize,
+}
+
+/// Route every line of `input` (named `file` in errors) and write a decision per prompt to `out`.
+fn route_all(
+    router: &Router,
+    file: &str,
+    input: impl BufRead,
+    out: &mut impl Write,
+) -> Result<Tally> {
+    let names: Vec<String> = router.tiers().iter().map(|t| t.name.clone()).collect();
+    let mut t = Tally {
+        n: 0,
+        routed: vec![0; names.len()],
+        all_on: vec![0.0; names.len()],
+        spent: 0.0,
+        repeats: 0,
+    };
     let mut d = Decision::default();
-    // Per tier: prompts routed there, and the expected cost had every prompt gone there.
-    let mut routed = vec![0usize; names.len()];
-    let mut all_on = vec![0f64; names.len()];
-    let mut spent = 0f64;
     // Prompt id → (hash of its text, the line it was routed from).
     let mut seen: HashMap<String, (u64, usize)> = HashMap::new();
-    let mut repeats = 0usize;
-    for (i, line) in BufReader::new(input).lines().enumerate() {
+    for (i, line) in input.lines().enumerate() {
         let line = line.with_context(|| format!("{file}:{}", i + 1))?;
         if line.trim().is_empty() {
             continue;
         }
-        let (id, prompt) = prompt_of(&file, i + 1, &line)?;
+        let (id, prompt) = prompt_of(file, i + 1, &line)?;
         let hash = text::fnv1a64(prompt.text_str().as_bytes());
         match seen.entry(id.clone()) {
             Entry::Occupied(e) if e.get().0 == hash => {
-                repeats += 1;
+                t.repeats += 1;
                 continue;
             }
             Entry::Occupied(e) => bail!(
@@ -126,23 +222,15 @@ pub fn run(a: Args) -> Result<()> {
             "p": p, "expected_cost_usd": c,
         });
         writeln!(out, "{rec}")?;
-        n += 1;
-        routed[d.tier_index] += 1;
-        spent += d.expected_cost_usd[d.tier_index];
-        all_on
+        t.n += 1;
+        t.routed[d.tier_index] += 1;
+        t.spent += d.expected_cost_usd[d.tier_index];
+        t.all_on
             .iter_mut()
             .zip(&d.expected_cost_usd)
             .for_each(|(a, c)| *a += c);
     }
-    out.flush()?;
-    eprintln!(
-        "{}",
-        summary(n, router.lambda(), &names, &routed, spent, &all_on)
-    );
-    if repeats > 0 {
-        eprintln!("{repeats} line(s) repeated a prompt id already routed: one decision per prompt");
-    }
-    Ok(())
+    Ok(t)
 }
 
 /// `routed N prompts with λ = L: tier n (share), …; expected cost $X, Y% of $Z all on T` (T the
@@ -156,7 +244,8 @@ fn summary(
     all_on: &[f64],
 ) -> String {
     let num = tierwise_eval::markdown::num;
-    let mut s = format!("routed {n} prompts with λ = {}", num(lambda));
+    let plural = if n == 1 { "" } else { "s" };
+    let mut s = format!("routed {n} prompt{plural} with λ = {}", num(lambda));
     if n == 0 {
         return s;
     }

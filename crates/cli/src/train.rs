@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tierwise_core::{read_logs, OutcomeTable, ReadOptions, TierConfig};
 use tierwise_eval::plot;
-use tierwise_router::Target;
+use tierwise_router::{policy, ArtifactMeta, Target};
 use tierwise_train::shrink::Shrink;
 use tierwise_train::{sha256_file, train, Calibration, TrainOptions};
 
@@ -27,14 +27,14 @@ pub struct Args {
     #[arg(long, default_value = "quality=0.98")]
     target: String,
     /// Seed for the split, initialisation and batch order (same seed and threads ⇒ same bytes).
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 7)]
     seed: u64,
     /// Maximum epochs (early stopping on the validation split usually ends sooner).
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 40)]
     epochs: usize,
     /// Share of prompts held out of training for early stopping, calibration and the λ curve
-    /// (the prediction at the chosen λ is the router's own on these prompts).
-    #[arg(long, default_value_t = 0.2)]
+    /// (the prediction at the chosen λ is the router's own on these prompts); in (0, 0.9).
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.2)]
     val_split: f64,
     /// Give each member of the ensemble its own seeded validation split: every prompt trains
     /// some member (a little more AIQ), but λ is then chosen on single members' out-of-bag
@@ -45,7 +45,7 @@ pub struct Args {
     /// calibrated logits are averaged in one net with the linear member's (steadier on small
     /// logs; training takes that many times longer, and routing a little longer). 0 leaves the
     /// linear member alone.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 4)]
     members: usize,
     /// Leave out the linear member (per-tier logistic regressions on the bag of tokens and the
     /// numeric features, averaged in next to the MLP members).
@@ -53,16 +53,16 @@ pub struct Args {
     no_linear: bool,
     /// The linear member's share of the ensemble's averaged logit (the MLP members share the
     /// rest equally).
-    #[arg(long, default_value_t = 0.4, value_parser = unit_share)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.4, value_parser = unit_share)]
     linear_share: f64,
     /// Shrink the router's logits toward each tier's training pass rate: `s·logit + (1 − s)·prior`
     /// (1 trusts the prompt's features fully, 0 is the no-features prior router). Unset, it is
     /// chosen out of bag among 0.25, 0.5, 0.75 and 1 by the λ sweep's AIQ; below 1 only if that
     /// gains at least 0.004 AIQ.
-    #[arg(long, value_parser = unit_share)]
+    #[arg(long, allow_negative_numbers = true, value_parser = unit_share)]
     shrink: Option<f64>,
     /// Hash buckets for token unigrams and bigrams.
-    #[arg(long, default_value_t = 1 << 18)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1 << 18)]
     buckets: u32,
     /// Use this tokenizer instead of training a WordPiece tokenizer on the prompts: a
     /// tokenizer.json, a model folder holding one, or a Hugging Face model id `org/name` or a
@@ -80,7 +80,7 @@ pub struct Args {
     /// Rank of the output layer: every tier reads the same `head_rank` difficulty scores of a
     /// prompt with its own weights (1 = a single difficulty axis); 0 gives every tier its own
     /// output row.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2)]
     head_rank: usize,
     /// Skip invalid log lines (counted and reported) instead of stopping at the first.
     #[arg(long)]
@@ -99,12 +99,10 @@ enum CalibrationArg {
 pub fn run(a: Args) -> Result<()> {
     let target: Target = a.target.parse().context("--target")?;
     anyhow::ensure!(
-        (0.0..0.9).contains(&a.val_split),
-        "--val-split must be in [0, 0.9), got {}",
-        a.val_split
+        !a.out.exists() || a.out.is_dir(),
+        "--out {} is a file: give a folder for the model",
+        a.out.display()
     );
-    anyhow::ensure!(a.buckets >= 1, "--buckets must be at least 1");
-    anyhow::ensure!(a.epochs >= 1, "--epochs must be at least 1");
     let config = TierConfig::from_file(&a.tiers)?;
     // Before reading the logs: a tokenizer that is not there fails at once.
     let tokenizer = match &a.tokenizer {
@@ -115,28 +113,6 @@ pub fn run(a: Args) -> Result<()> {
         }
         None => None,
     };
-    let start = Instant::now();
-    let set = read_logs(
-        &a.logs,
-        ReadOptions {
-            skip_invalid: a.skip_invalid,
-            progress: true,
-        },
-    )?;
-    eprintln!("{}", set.report.summary());
-    let table = OutcomeTable::build(&set.rows, &config);
-    if table.counts.unmapped_rows() > 0 {
-        eprintln!(
-            "note: {} rows name a model of no tier and were not used: {:?}",
-            table.counts.unmapped_rows(),
-            table.counts.unmapped_models
-        );
-    }
-    let shas = a
-        .logs
-        .iter()
-        .map(|p| sha256_file(p))
-        .collect::<Result<Vec<_>, _>>()?;
     let mut opts = TrainOptions {
         target,
         seed: a.seed,
@@ -164,6 +140,29 @@ pub fn run(a: Args) -> Result<()> {
         Some(l) => l.share = Some(a.linear_share),
         None => {}
     }
+    opts.check()?;
+    let start = Instant::now();
+    let set = read_logs(
+        &a.logs,
+        ReadOptions {
+            skip_invalid: a.skip_invalid,
+            progress: true,
+        },
+    )?;
+    eprintln!("{}", set.report.summary());
+    let table = OutcomeTable::build(&set.rows, &config);
+    if table.counts.unmapped_rows() > 0 {
+        eprintln!(
+            "note: {} rows name a model of no tier and were not used: {:?}",
+            table.counts.unmapped_rows(),
+            table.counts.unmapped_models
+        );
+    }
+    let shas = a
+        .logs
+        .iter()
+        .map(|p| sha256_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let trained = train(&table, &config, set.rows.len(), shas, &opts)?;
     trained.write(&a.out)?;
     for e in &trained.epochs {
@@ -184,9 +183,9 @@ pub fn run(a: Args) -> Result<()> {
         );
     }
     println!(
-        "trained {} member(s) on {} prompts ({} trained some member / {} validated some \
-         member), {} epochs in all (best {} on average), {:.1} s",
-        s.members.len().max(1),
+        "trained {} on {} prompts ({} trained some member / {} validated some member), {} \
+         epochs of the MLP members in all (best {} on average), {:.1} s",
+        members_said(&s.members),
         s.prompts,
         s.train_prompts,
         s.val_prompts,
@@ -251,6 +250,9 @@ pub fn run(a: Args) -> Result<()> {
             m.curve_basis
         );
     }
+    if let Some(miss) = target_missed(m, target) {
+        eprintln!("warning: {miss}");
+    }
     // The validation curve as a picture, beside the artifact (the router does not read it).
     let picture = a.out.join("validation.svg");
     match m.validation_curve.is_empty() || m.single_tiers.is_empty() {
@@ -265,6 +267,48 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `4 MLP members and a linear member`, `1 MLP member`, `a linear member`.
+fn members_said(members: &[tierwise_router::artifact::MemberFit]) -> String {
+    let mlp = members.iter().filter(|m| !m.linear).count();
+    let mut parts = Vec::new();
+    if mlp > 0 {
+        parts.push(format!(
+            "{mlp} MLP member{}",
+            if mlp == 1 { "" } else { "s" }
+        ));
+    }
+    if members.iter().any(|m| m.linear) {
+        parts.push("a linear member".to_string());
+    }
+    parts.join(" and ")
+}
+
+/// What a router's λ falls short of, when no point of its validation curve meets `target`
+/// (λ then gives the curve's best quality, or its lowest cost).
+pub(crate) fn target_missed(m: &ArtifactMeta, target: Target) -> Option<String> {
+    if policy::meets(target, &m.predicted, &m.single_tiers) {
+        return None;
+    }
+    let best = policy::best_single(&m.single_tiers)?;
+    let (what, share) = match target {
+        Target::Quality(_) => (
+            "best quality",
+            m.predicted.quality / best.quality.max(1e-12),
+        ),
+        _ => (
+            "lowest cost",
+            m.predicted.cost_usd / best.cost_usd.max(1e-300),
+        ),
+    };
+    Some(format!(
+        "target {target} is out of reach on the validation prompts: the router's {what} there \
+         is {:.1}% of best tier `{}`'s, and λ = {:.4} gives it",
+        100.0 * share,
+        best.tier,
+        m.lambda
+    ))
 }
 
 /// A share in [0, 1].

@@ -155,6 +155,20 @@ pub fn best_single(tiers: &[SingleTier]) -> Option<&SingleTier> {
         })
 }
 
+/// Whether `predicted` (a curve point's figures) meets `target` against the best of `singles`,
+/// with [`pick_lambda`]'s tolerance. A λ target always does; with no single tier, nothing does.
+/// [`pick_lambda`] falls back to the best quality (or the lowest cost) when no point meets it.
+pub fn meets(target: Target, predicted: &Predicted, singles: &[SingleTier]) -> bool {
+    let Some(best) = best_single(singles) else {
+        return false;
+    };
+    match target {
+        Target::Lambda(_) => true,
+        Target::Quality(f) => predicted.quality >= f * best.quality - 1e-12,
+        Target::Cost(f) => predicted.cost_usd <= f * best.cost_usd + 1e-15,
+    }
+}
+
 /// Pick λ for `target` from a validation curve; returns λ and the curve's figures there.
 pub fn pick_lambda(
     curve: &[CurvePoint],
@@ -172,7 +186,7 @@ pub fn pick_lambda(
             },
         )
     };
-    let best = best_single(singles)?;
+    best_single(singles)?;
     let by_quality = |a: &&CurvePoint, b: &&CurvePoint| {
         a.quality
             .total_cmp(&b.quality)
@@ -183,18 +197,18 @@ pub fn pick_lambda(
             let d = |x: f64| ((x + 1e-6).ln() - (l + 1e-6).ln()).abs();
             d(a.lambda).total_cmp(&d(b.lambda))
         }),
-        Target::Quality(f) => curve
+        Target::Quality(_) => curve
             .iter()
-            .filter(|c| c.quality >= f * best.quality - 1e-12)
+            .filter(|c| meets(target, &pred(c).1, singles))
             .min_by(|a, b| {
                 a.cost_usd
                     .total_cmp(&b.cost_usd)
                     .then(b.quality.total_cmp(&a.quality))
             })
             .or_else(|| curve.iter().max_by(by_quality)),
-        Target::Cost(f) => curve
+        Target::Cost(_) => curve
             .iter()
-            .filter(|c| c.cost_usd <= f * best.cost_usd + 1e-15)
+            .filter(|c| meets(target, &pred(c).1, singles))
             .max_by(by_quality)
             .or_else(|| {
                 curve
@@ -268,5 +282,27 @@ mod tests {
         assert_eq!(l, 1.0);
         let (l, p) = pick_lambda(&curve, &singles, Target::Lambda(0.09)).unwrap();
         assert_eq!((l, p.quality), (0.09, 0.89));
+        // Out of reach: the best quality, or the lowest cost, and `meets` says it is missed.
+        for (target, want, met) in [
+            (Target::Quality(0.98), 0.1, true),
+            (Target::Quality(1.5), 0.0, false),
+            (Target::Cost(0.05), 1.0, false),
+            (Target::Cost(0.1), 1.0, true),
+            (Target::Lambda(7.0), 7.0, true),
+        ] {
+            let (l, p) = pick_lambda(&curve, &singles, target).unwrap();
+            assert_eq!(l, want, "{target}");
+            assert_eq!(meets(target, &p, &singles), met, "{target}");
+        }
+        assert!(!meets(Target::Lambda(0.0), &curve_point_figures(), &[]));
+    }
+
+    fn curve_point_figures() -> Predicted {
+        Predicted {
+            quality: 1.0,
+            cost_usd: 0.0,
+            quality_se: None,
+            cost_usd_se: None,
+        }
     }
 }

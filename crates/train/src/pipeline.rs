@@ -16,6 +16,7 @@ use tierwise_router::features::{Featuriser, FeaturiserConfig, PromptView, TEXT_F
 use tierwise_router::policy::{cost_scale, pick_lambda, Platt, Target};
 use tierwise_router::Router;
 
+use crate::baselines::pass_counts;
 use crate::calib::Calibration;
 use crate::data::Dataset;
 use crate::dense::{export_layers, DenseScale};
@@ -66,6 +67,32 @@ pub struct TrainOptions {
     pub shrink: Shrink,
     /// Show a progress bar (only on a terminal).
     pub progress: bool,
+}
+
+impl TrainOptions {
+    /// An error ([`Error::Options`]) for a setting out of its range: a validation share
+    /// outside (0, 0.9) (0 would judge every member on its own training prompts), no epochs,
+    /// no buckets, no member at all, or a shrink out of range.
+    pub fn check(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::Options(what));
+        if !(self.val_split > 0.0 && self.val_split < 0.9) {
+            return bad(format!(
+                "validation share {} is not in (0, 0.9): the members stop early, calibrate and \
+                 are judged on the prompts it holds out",
+                self.val_split
+            ));
+        }
+        if self.epochs == 0 || self.net.epochs == 0 {
+            return bad("epochs must be at least 1".into());
+        }
+        if self.buckets == 0 {
+            return bad("buckets must be at least 1".into());
+        }
+        if self.members == 0 && self.linear.is_none() {
+            return bad("no member to train: 0 MLP members and no linear member".into());
+        }
+        self.shrink.check()
+    }
 }
 
 impl Default for TrainOptions {
@@ -188,11 +215,12 @@ fn export(net: &Net, scale: &DenseScale, buckets: u32) -> (Weights, NetworkShape
     (weights, shape)
 }
 
-/// A seeded split of `usable` into (train, validation), each sorted; at least 2 prompts train.
+/// A seeded split of `usable` (≥ 3 prompts) into (train, validation), each sorted; at least 2
+/// prompts train and 1 validates.
 fn split(usable: &[usize], val_split: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let mut shuffled = usable.to_vec();
     shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5eed));
-    let n_val = ((usable.len() as f64 * val_split).round() as usize).min(usable.len() - 2);
+    let n_val = ((usable.len() as f64 * val_split).round() as usize).clamp(1, usable.len() - 2);
     let (val, train) = shuffled.split_at(n_val);
     let (mut train, mut val) = (train.to_vec(), val.to_vec());
     train.sort_unstable();
@@ -233,11 +261,37 @@ pub fn train(
     logs_sha256: Vec<String>,
     opts: &TrainOptions,
 ) -> Result<Trained> {
-    opts.shrink.check()?;
+    opts.check()?;
     let nt = table.n_tiers();
+    if nt < 2 {
+        return Err(Error::Data(format!(
+            "{nt} tier(s) configured: a router chooses between at least 2"
+        )));
+    }
     let usable: Vec<usize> = (0..table.len())
         .filter(|&p| (0..nt).any(|t| table.passed(p, t).is_some()))
         .collect();
+    let empty: Vec<String> = pass_counts(table)
+        .iter()
+        .zip(&config.tiers)
+        .filter(|((_, known), _)| *known == 0)
+        .map(|(_, t)| format!("`{}` (model `{}`)", t.name, t.model))
+        .collect();
+    if !empty.is_empty() {
+        let unmapped = match table.counts.unmapped_models.is_empty() {
+            true => String::new(),
+            false => format!(
+                "; logged models that are no tier's: {:?}",
+                table.counts.unmapped_models
+            ),
+        };
+        return Err(Error::Data(format!(
+            "no scored training row for tier {}: the router cannot learn when to pick it (is \
+             the model named as the logs name it? or leave the tier out until it has \
+             outcomes){unmapped}",
+            empty.join(", ")
+        )));
+    }
     if usable.len() < 4 {
         return Err(Error::Data(format!(
             "only {} prompts have a scored outcome for a configured tier; need at least 4 \
