@@ -7,10 +7,15 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crate::error::{Error, RejectKind, Result};
 use crate::log::LogRow;
 use crate::progress;
+use lines::{LineCounting, LineIndex};
 
+mod lines;
 pub mod pylit;
 pub mod routellm;
 pub mod routerbench;
@@ -103,6 +108,7 @@ pub(crate) struct CsvFile {
     pub name: String,
     pub headers: Vec<String>,
     reader: csv::Reader<Box<dyn std::io::Read>>,
+    lines: Rc<RefCell<LineIndex>>,
     bar: indicatif::ProgressBar,
 }
 
@@ -112,33 +118,38 @@ impl CsvFile {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let bar = progress::bar(len, "importing", true);
-        let input: Box<dyn std::io::Read> = Box::new(bar.wrap_read(file));
+        let (input, lines) = LineCounting::new(bar.wrap_read(file));
+        let input: Box<dyn std::io::Read> = Box::new(input);
         let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
         let headers = match reader.headers() {
             Ok(h) => h.iter().map(str::to_string).collect(),
-            Err(e) => return Err(csv_error(&name, &[], e)),
+            Err(e) => return Err(csv_error(&name, &[], &lines, e)),
         };
         Ok(CsvFile {
             name,
             headers,
             reader,
+            lines,
             bar,
         })
     }
 
-    /// The next record and the line it starts on, or `None` at the end.
+    /// The next record and the physical line it starts on, or `None` at the end.
     pub fn next(&mut self) -> Result<Option<(usize, csv::StringRecord)>> {
         let mut rec = csv::StringRecord::new();
         match self.reader.read_record(&mut rec) {
             Ok(true) => {
-                let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = rec
+                    .position()
+                    .map(|p| self.lines.borrow_mut().line_at(p))
+                    .unwrap_or(0);
                 Ok(Some((line, rec)))
             }
             Ok(false) => {
                 self.bar.finish_and_clear();
                 Ok(None)
             }
-            Err(e) => Err(csv_error(&self.name, &self.headers, e)),
+            Err(e) => Err(csv_error(&self.name, &self.headers, &self.lines, e)),
         }
     }
 
@@ -173,8 +184,11 @@ impl CsvFile {
     }
 }
 
-fn csv_error(file: &str, headers: &[String], e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line() as usize).unwrap_or(1);
+fn csv_error(file: &str, headers: &[String], lines: &RefCell<LineIndex>, e: csv::Error) -> Error {
+    let line = e
+        .position()
+        .map(|p| lines.borrow_mut().line_at(p))
+        .unwrap_or(1);
     let (field, kind) = match e.kind() {
         csv::ErrorKind::Utf8 { err, .. } => (
             headers

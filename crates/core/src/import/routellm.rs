@@ -268,6 +268,17 @@ mod tests {
             e.contains("mmlu_anatomy.csv:3: field `weak`: expected True or False"),
             "{e}"
         );
+        // CRLF line ends and a quoted prompt over two lines: physical line numbers.
+        let crlf = CSV
+            .replace("Q1, with comma", "Q1,\r\nwith comma")
+            .replace('\n', "\r\n");
+        let e = run(
+            &crlf.replace("Q2,False", "Q2,maybe"),
+            &RouteLlmOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mmlu_anatomy.csv:4: field `weak`"), "{e}");
         let e = run("prompt,weak\n", &RouteLlmOptions::default())
             .unwrap_err()
             .to_string();

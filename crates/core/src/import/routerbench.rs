@@ -251,6 +251,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("rb.csv:2: field `m1|model_response`"), "{e}");
+        // CRLF line ends: the same physical lines (grep -n), not one too low.
+        let crlf = CSV.replace('\n', "\r\n");
+        let e = run(&crlf.replace(",1.0,['no']", ",abc,['no']"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rb.csv:3: field `m2`"), "{e}");
+        let e = run(&crlf.replace("m1\r\n", "m1,extra\r\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rb.csv:2: field `(csv)`"), "{e}");
         let header = CSV.lines().next().unwrap();
         let e = run(header).unwrap_err().to_string();
         assert!(e.contains("no usable rows"), "{e}");
