@@ -2,7 +2,8 @@
 //! ([`routerbench`]) and RouteLLM ([`routellm`]) CSV files. Both stream rows to a sink (for
 //! example a [`crate::LogWriter`]) and return an [`ImportReport`]. A bad cell stops the import
 //! with an error naming the file, the line and the column.
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -34,6 +35,15 @@ pub struct ImportReport {
     pub rows: usize,
     /// (prompt, model) cells with no recorded outcome; no row is written for them.
     pub missing_outcomes: usize,
+    /// Rows written without a `cost_usd`: an empty cost cell, no cost column, or (RouteLLM) no
+    /// tier prices to estimate one.
+    pub rows_without_cost: usize,
+    /// Rows whose (prompt id, model) an earlier row already had; the outcome table averages
+    /// them with it.
+    pub repeated_rows: usize,
+    /// Of [`ImportReport::repeated_rows`], those whose (prompt id, model) first came from an
+    /// earlier file: the input files overlap.
+    pub repeated_across_files: usize,
     /// Distinct prompt ids written.
     pub prompts: usize,
     /// Rows written per model.
@@ -57,6 +67,11 @@ impl ImportReport {
             self.per_model.len(),
             self.missing_outcomes
         );
+        s.push_str(&format!(
+            "\nrows without a cost: {}, repeated (prompt, model) rows: {} ({} repeat a row of \
+             an earlier file)",
+            self.rows_without_cost, self.repeated_rows, self.repeated_across_files
+        ));
         for (m, n) in &self.per_model {
             s.push_str(&format!("\n  {n:>8}  {m}"));
         }
@@ -67,10 +82,14 @@ impl ImportReport {
     }
 }
 
-/// Counts rows and distinct prompts as they pass to the sink.
+/// Counts rows, distinct prompts, rows without a cost and repeated (prompt, model) pairs as
+/// they pass to the sink. The file being read is [`ImportReport::files`] (0-based until done).
 pub(crate) struct Tally<'a> {
     pub report: ImportReport,
-    ids: HashSet<String>,
+    /// Prompt id → its index.
+    ids: HashMap<String, usize>,
+    /// (prompt index, model) → the file it was first written from.
+    pairs: HashMap<(usize, String), usize>,
     sink: &'a mut dyn FnMut(LogRow) -> Result<()>,
 }
 
@@ -78,7 +97,8 @@ impl<'a> Tally<'a> {
     pub fn new(sink: &'a mut dyn FnMut(LogRow) -> Result<()>) -> Self {
         Tally {
             report: ImportReport::default(),
-            ids: HashSet::new(),
+            ids: HashMap::new(),
+            pairs: HashMap::new(),
             sink,
         }
     }
@@ -89,9 +109,23 @@ impl<'a> Tally<'a> {
         if let Some(f) = &row.feature {
             *self.report.per_feature.entry(f.clone()).or_default() += 1;
         }
+        if row.cost_usd.is_none() {
+            self.report.rows_without_cost += 1;
+        }
         if let Some(id) = &row.id {
-            if !self.ids.contains(id) {
-                self.ids.insert(id.clone());
+            let next = self.ids.len();
+            let prompt = *self.ids.entry(id.clone()).or_insert(next);
+            let file = self.report.files;
+            match self.pairs.entry((prompt, row.model.clone())) {
+                Entry::Occupied(first) => {
+                    self.report.repeated_rows += 1;
+                    if *first.get() != file {
+                        self.report.repeated_across_files += 1;
+                    }
+                }
+                Entry::Vacant(v) => {
+                    v.insert(file);
+                }
             }
         }
         (self.sink)(row)
@@ -101,6 +135,23 @@ impl<'a> Tally<'a> {
         self.report.prompts = self.ids.len();
         self.report
     }
+}
+
+/// Refuse a file named twice (also via another path to it): every row of it would be written
+/// twice.
+pub(crate) fn distinct_files<P: AsRef<Path>>(paths: &[P]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for p in paths {
+        let p = p.as_ref();
+        let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if !seen.insert(key) {
+            return Err(Error::Invalid(format!(
+                "{}: the same file is given twice; its rows would be written twice",
+                p.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One CSV file being read: its name, header and records with their line numbers.

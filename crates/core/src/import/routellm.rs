@@ -19,7 +19,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::import::{CsvFile, ImportReport, Tally};
+use crate::import::{distinct_files, CsvFile, ImportReport, Tally};
 use crate::log::{LogRow, FORMAT_VERSION};
 use crate::text;
 use crate::tiers::{TierConfig, Usage};
@@ -68,6 +68,7 @@ pub fn import_routellm<P: AsRef<Path>>(
     opts: &RouteLlmOptions,
     sink: &mut dyn FnMut(LogRow) -> Result<()>,
 ) -> Result<ImportReport> {
+    distinct_files(paths)?;
     let mut tally = Tally::new(sink);
     for path in paths {
         import_file(path.as_ref(), opts, &mut tally)?;

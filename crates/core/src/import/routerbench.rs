@@ -18,7 +18,7 @@
 use std::path::Path;
 
 use crate::error::{Error, RejectKind, Result};
-use crate::import::{parse_cost, pylit, source_meta, CsvFile, ImportReport, Tally};
+use crate::import::{distinct_files, parse_cost, pylit, source_meta, CsvFile, ImportReport, Tally};
 use crate::log::{LogRow, FORMAT_VERSION};
 use crate::text;
 
@@ -45,6 +45,7 @@ pub fn import_routerbench<P: AsRef<Path>>(
     paths: &[P],
     sink: &mut dyn FnMut(LogRow) -> Result<()>,
 ) -> Result<ImportReport> {
+    distinct_files(paths)?;
     let mut tally = Tally::new(sink);
     let mut multi_part = 0usize;
     for path in paths {
@@ -223,6 +224,48 @@ mod tests {
         assert_ne!(rows[0].id, rows[1].id);
         assert!(rows[0].id.as_deref().unwrap().starts_with("s.1#"));
         assert_eq!(report.notes.len(), 1);
+    }
+
+    #[test]
+    fn counts_rows_without_cost() {
+        let (_, report) = run(CSV).unwrap();
+        assert_eq!(report.rows_without_cost, 0);
+        let (rows, report) = run(&CSV.replace(",0.001,", ",,")).unwrap();
+        assert_eq!((rows[0].cost_usd, report.rows_without_cost), (None, 1));
+        let no_cost_cols = CSV.replace("m1|total_cost,m2|total_cost", "m1|cost,m2|cost");
+        let (_, report) = run(&no_cost_cols).unwrap();
+        assert_eq!(report.rows_without_cost, 3);
+        assert!(
+            report.summary().contains("rows without a cost: 3"),
+            "{}",
+            report.summary()
+        );
+    }
+
+    #[test]
+    fn counts_repeated_rows_and_refuses_a_file_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.csv", CSV);
+        let b = write(dir.path(), "b.csv", CSV);
+        let report = import_routerbench(&[&a, &b], &mut |_| Ok(())).unwrap();
+        assert_eq!((report.rows, report.prompts), (6, 2));
+        assert_eq!((report.repeated_rows, report.repeated_across_files), (3, 3));
+        assert!(
+            report
+                .summary()
+                .contains("repeated (prompt, model) rows: 3 (3 repeat"),
+            "{}",
+            report.summary()
+        );
+        let first = CSV.lines().nth(1).unwrap();
+        let c = write(dir.path(), "c.csv", &format!("{CSV}{first}\n"));
+        let report = import_routerbench(&[&c], &mut |_| Ok(())).unwrap();
+        assert_eq!((report.repeated_rows, report.repeated_across_files), (1, 0));
+        let also_a = dir.path().join(".").join("a.csv");
+        let e = import_routerbench(&[&a, &also_a], &mut |_| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a.csv: the same file is given twice"), "{e}");
     }
 
     #[test]
