@@ -253,6 +253,7 @@ fn check_fields(obj: &Map<String, Value>) -> std::result::Result<(), FieldError>
             }
         }
     }
+    check_cache_parts(obj)?;
     for f in ["cost_usd", "latency_ms"] {
         match obj.get(f) {
             None | Some(Value::Null) => {}
@@ -301,6 +302,37 @@ fn check_fields(obj: &Map<String, Value>) -> std::result::Result<(), FieldError>
                 format!("expected \"ok\" or \"error\", got {v}"),
             )
         }
+    }
+    Ok(())
+}
+
+/// Cache-read and cache-write tokens are parts of `input_tokens`: together at most it.
+fn check_cache_parts(obj: &Map<String, Value>) -> std::result::Result<(), FieldError> {
+    let n = |f: &str| obj.get(f).and_then(Value::as_u64);
+    let Some(input) = n("input_tokens") else {
+        return Ok(());
+    };
+    let read = n("cache_read_tokens").unwrap_or(0);
+    let write = n("cache_write_tokens").unwrap_or(0);
+    let reason = |what: &str, got: u64| {
+        format!("{what} are part of input_tokens ({input}), so at most it; got {got}")
+    };
+    if read > input {
+        return Err((
+            "cache_read_tokens".into(),
+            RejectKind::BadField,
+            reason("cache-read tokens", read),
+        ));
+    }
+    if read.saturating_add(write) > input {
+        return Err((
+            "cache_write_tokens".into(),
+            RejectKind::BadField,
+            reason(
+                "cache-read plus cache-write tokens",
+                read.saturating_add(write),
+            ),
+        ));
     }
     Ok(())
 }

@@ -109,6 +109,32 @@ fn negative_tokens() {
 }
 
 #[test]
+fn cache_tokens_beyond_input_tokens() {
+    let m = reject(
+        br#"{"prompt":"p","model":"m","input_tokens":10,"cache_read_tokens":50}"#,
+        RejectKind::BadField,
+    );
+    assert!(
+        m.contains("field `cache_read_tokens`: cache-read tokens are part of input_tokens (10)")
+            && m.contains("got 50"),
+        "{m}"
+    );
+    let m = reject(
+        br#"{"prompt":"p","model":"m","input_tokens":10,"cache_read_tokens":6,"cache_write_tokens":5}"#,
+        RejectKind::BadField,
+    );
+    assert!(
+        m.contains("field `cache_write_tokens`:") && m.contains("got 11"),
+        "{m}"
+    );
+    let (_dir, path) = file(
+        "ok.jsonl",
+        &[br#"{"prompt":"p","model":"m","input_tokens":10,"cache_read_tokens":6,"cache_write_tokens":4}"#],
+    );
+    read_logs(&[&path], ReadOptions::default()).unwrap();
+}
+
+#[test]
 fn not_utf8() {
     let m = reject(
         b"{\"prompt\":\"caf\xe9\",\"model\":\"m\"}",
