@@ -47,6 +47,20 @@ fn malformed_json() {
 }
 
 #[test]
+fn a_byte_order_mark_on_line_one_is_skipped() {
+    let bom_first = [b"\xEF\xBB\xBF".as_slice(), GOOD.as_bytes()].concat();
+    let (_dir, path) = file("bom.jsonl", &[&bom_first, GOOD.as_bytes()]);
+    let set = read_logs(&[&path], ReadOptions::default()).unwrap();
+    assert_eq!(set.rows.len(), 2);
+    // Only at the start of the file: elsewhere it is still malformed JSON.
+    let m = reject(&bom_first, RejectKind::MalformedJson);
+    assert!(
+        m.contains("field `(json)`: malformed JSON at column 1"),
+        "{m}"
+    );
+}
+
+#[test]
 fn neither_prompt_nor_messages() {
     let m = reject(br#"{"model":"m","score":1}"#, RejectKind::NoPrompt);
     assert!(
