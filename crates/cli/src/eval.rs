@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use tierwise_core::{read_logs, OutcomeTable, ReadOptions, TierConfig};
 use tierwise_eval::{
     decisions, evaluate, leakage, report, BootstrapOptions, Context, EvalTable, Fingerprints,
-    Predictions, Report,
+    Predictions, Report, MIN_RESAMPLES,
 };
 use tierwise_router::{Decision, Prompt, Router};
 
@@ -36,7 +36,7 @@ pub struct Args {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Bootstrap resamples.
+    /// Bootstrap resamples (at least 100).
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
     /// Skip (and count) invalid log lines instead of stopping at the first.
@@ -48,8 +48,11 @@ pub fn run(args: Args) -> Result<()> {
     if args.model.is_none() && args.decisions.is_none() {
         bail!("give --model (run the router) or --decisions (score decisions made elsewhere)");
     }
-    if args.resamples == 0 {
-        bail!("--resamples must be at least 1");
+    if args.resamples < MIN_RESAMPLES {
+        bail!(
+            "--resamples must be at least {MIN_RESAMPLES} (got {}): fewer draws give no usable 95% interval",
+            args.resamples
+        );
     }
     let router = match &args.model {
         Some(m) => {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Map, Value};
-use tierwise_core::read::parse_line;
+use tierwise_core::read::{json_object, parse_line};
 use tierwise_core::{text, Message};
 use tierwise_router::{Decision, Prompt, Router, Target};
 
@@ -34,11 +34,7 @@ pub struct Args {
 
 fn prompt_of(file: &str, line_no: usize, line: &str) -> Result<(String, Prompt)> {
     let bad = |field: &str, reason: &str| anyhow!("{file}:{line_no}: field `{field}`: {reason}");
-    let v: Value =
-        serde_json::from_str(line).map_err(|e| bad("(line)", &format!("not JSON: {e}")))?;
-    let obj: &Map<String, Value> = v
-        .as_object()
-        .ok_or_else(|| bad("(line)", "not a JSON object"))?;
+    let obj: Map<String, Value> = json_object(file, line_no, line)?;
     if obj.contains_key("model") {
         let row = parse_line(file, line_no, line)?;
         return Ok((row.prompt_id(), Prompt::from_row(&row)));
@@ -271,7 +267,26 @@ fn summary(
 
 #[cfg(test)]
 mod tests {
-    use super::summary;
+    use super::{prompt_of, summary};
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_and_bad_json_is_labelled_like_stats() {
+        let line = "\u{feff}{\"id\":\"a\",\"prompt\":\"hello\"}";
+        let (id, prompt) = prompt_of("in.jsonl", 1, line).unwrap();
+        assert_eq!((id.as_str(), prompt.text_str()), ("a", "hello"));
+        let row = "\u{feff}{\"id\":\"a\",\"prompt\":\"hello\",\"model\":\"m\"}";
+        assert_eq!(prompt_of("in.jsonl", 1, row).unwrap().0, "a");
+        for (bad, reason) in [
+            ("{\"id\":", "malformed JSON at column"),
+            ("[1]", "the line is not a JSON object"),
+        ] {
+            let e = prompt_of("in.jsonl", 2, bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("in.jsonl:2: field `(json)`: ") && e.contains(reason),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn the_summary_gives_each_tiers_share_and_the_expected_saving() {

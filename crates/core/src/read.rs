@@ -101,6 +101,27 @@ pub fn read_logs<P: AsRef<Path>>(paths: &[P], opts: ReadOptions) -> Result<LogSe
     Ok(reader.set)
 }
 
+/// Parse one JSONL line as a JSON object; line 1 may start with a UTF-8 byte-order mark, which
+/// is skipped. Errors name the file, the line and the field `(json)`.
+pub fn json_object(file: &str, line_no: usize, line: &str) -> Result<Map<String, Value>> {
+    let line = match line_no {
+        1 => line.strip_prefix('\u{feff}').unwrap_or(line),
+        _ => line,
+    };
+    let bad = |reason: String| Error::InvalidRow {
+        file: file.to_string(),
+        line: line_no,
+        field: "(json)".into(),
+        reason,
+        kind: RejectKind::MalformedJson,
+    };
+    match serde_json::from_str(line) {
+        Ok(Value::Object(obj)) => Ok(obj),
+        Ok(_) => Err(bad("the line is not a JSON object".into())),
+        Err(e) => Err(bad(format!("malformed JSON at column {}: {e}", e.column()))),
+    }
+}
+
 /// Parse and validate one log line (no cross-line checks).
 pub fn parse_line(file: &str, line_no: usize, line: &str) -> Result<LogRow> {
     let bad = |field: &str, kind: RejectKind, reason: String| Error::InvalidRow {
@@ -110,20 +131,7 @@ pub fn parse_line(file: &str, line_no: usize, line: &str) -> Result<LogRow> {
         reason,
         kind,
     };
-    let value: Value = serde_json::from_str(line).map_err(|e| {
-        bad(
-            "(json)",
-            RejectKind::MalformedJson,
-            format!("malformed JSON at column {}: {e}", e.column()),
-        )
-    })?;
-    let Value::Object(obj) = value else {
-        return Err(bad(
-            "(json)",
-            RejectKind::MalformedJson,
-            "the line is not a JSON object".into(),
-        ));
-    };
+    let obj = json_object(file, line_no, line)?;
     check_fields(&obj).map_err(|(field, kind, reason)| bad(&field, kind, reason))?;
     let row: LogRow = serde_json::from_value(Value::Object(obj))
         .map_err(|e| bad("(json)", RejectKind::BadField, e.to_string()))?;
@@ -253,6 +261,7 @@ fn check_fields(obj: &Map<String, Value>) -> std::result::Result<(), FieldError>
             }
         }
     }
+    check_cache_parts(obj)?;
     for f in ["cost_usd", "latency_ms"] {
         match obj.get(f) {
             None | Some(Value::Null) => {}
@@ -301,6 +310,37 @@ fn check_fields(obj: &Map<String, Value>) -> std::result::Result<(), FieldError>
                 format!("expected \"ok\" or \"error\", got {v}"),
             )
         }
+    }
+    Ok(())
+}
+
+/// Cache-read and cache-write tokens are parts of `input_tokens`: together at most it.
+fn check_cache_parts(obj: &Map<String, Value>) -> std::result::Result<(), FieldError> {
+    let n = |f: &str| obj.get(f).and_then(Value::as_u64);
+    let Some(input) = n("input_tokens") else {
+        return Ok(());
+    };
+    let read = n("cache_read_tokens").unwrap_or(0);
+    let write = n("cache_write_tokens").unwrap_or(0);
+    let reason = |what: &str, got: u64| {
+        format!("{what} are part of input_tokens ({input}), so at most it; got {got}")
+    };
+    if read > input {
+        return Err((
+            "cache_read_tokens".into(),
+            RejectKind::BadField,
+            reason("cache-read tokens", read),
+        ));
+    }
+    if read.saturating_add(write) > input {
+        return Err((
+            "cache_write_tokens".into(),
+            RejectKind::BadField,
+            reason(
+                "cache-read plus cache-write tokens",
+                read.saturating_add(write),
+            ),
+        ));
     }
     Ok(())
 }

@@ -47,6 +47,20 @@ fn malformed_json() {
 }
 
 #[test]
+fn a_byte_order_mark_on_line_one_is_skipped() {
+    let bom_first = [b"\xEF\xBB\xBF".as_slice(), GOOD.as_bytes()].concat();
+    let (_dir, path) = file("bom.jsonl", &[&bom_first, GOOD.as_bytes()]);
+    let set = read_logs(&[&path], ReadOptions::default()).unwrap();
+    assert_eq!(set.rows.len(), 2);
+    // Only at the start of the file: elsewhere it is still malformed JSON.
+    let m = reject(&bom_first, RejectKind::MalformedJson);
+    assert!(
+        m.contains("field `(json)`: malformed JSON at column 1"),
+        "{m}"
+    );
+}
+
+#[test]
 fn neither_prompt_nor_messages() {
     let m = reject(br#"{"model":"m","score":1}"#, RejectKind::NoPrompt);
     assert!(
@@ -106,6 +120,32 @@ fn negative_tokens() {
             "{m}"
         );
     }
+}
+
+#[test]
+fn cache_tokens_beyond_input_tokens() {
+    let m = reject(
+        br#"{"prompt":"p","model":"m","input_tokens":10,"cache_read_tokens":50}"#,
+        RejectKind::BadField,
+    );
+    assert!(
+        m.contains("field `cache_read_tokens`: cache-read tokens are part of input_tokens (10)")
+            && m.contains("got 50"),
+        "{m}"
+    );
+    let m = reject(
+        br#"{"prompt":"p","model":"m","input_tokens":10,"cache_read_tokens":6,"cache_write_tokens":5}"#,
+        RejectKind::BadField,
+    );
+    assert!(
+        m.contains("field `cache_write_tokens`:") && m.contains("got 11"),
+        "{m}"
+    );
+    let (_dir, path) = file(
+        "ok.jsonl",
+        &[br#"{"prompt":"p","model":"m","input_tokens":10,"cache_read_tokens":6,"cache_write_tokens":4}"#],
+    );
+    read_logs(&[&path], ReadOptions::default()).unwrap();
 }
 
 #[test]

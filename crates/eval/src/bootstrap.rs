@@ -11,10 +11,14 @@ use crate::error::{Error, Result};
 use crate::metrics::{Better, Evaluator, Sample};
 use crate::table::{EvalTable, Predictions};
 
+/// The fewest resamples a 95% interval is computed from: with fewer, its ends are a handful of
+/// draws (with 1, both ends are that one draw and need not contain the point estimate).
+pub const MIN_RESAMPLES: usize = 100;
+
 /// How to bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BootstrapOptions {
-    /// Number of resamples (1,000 in reports).
+    /// Number of resamples (1,000 in reports; at least [`MIN_RESAMPLES`]).
     pub resamples: usize,
     /// Seed of the resampling.
     pub seed: u64,
@@ -82,6 +86,12 @@ pub fn evaluate(
     preds: &Predictions,
     options: BootstrapOptions,
 ) -> Result<Evaluation> {
+    if options.resamples < MIN_RESAMPLES {
+        return Err(Error::Invalid(format!(
+            "{} bootstrap resamples are too few for a 95% interval: use at least {MIN_RESAMPLES}",
+            options.resamples
+        )));
+    }
     if table.is_empty() {
         return Err(Error::Invalid(
             "no prompt has a score and a cost for every tier: nothing to evaluate".into(),

@@ -71,10 +71,10 @@ pub fn read(path: &Path, tiers: &[String]) -> Result<HashMap<String, Decision>> 
                         .ok_or_else(|| bad(&key, "missing".into()))?
                         .as_f64()
                         .ok_or_else(|| bad(&key, "not a number".into()))?;
-                    if !(lo..=hi).contains(&x) {
-                        return Err(bad(&key, format!("{x} is outside [{lo}, {hi}]")));
+                    match out_of_range(x, lo, hi) {
+                        Some(why) => Err(bad(&key, why)),
+                        None => Ok(x),
                     }
-                    Ok(x)
                 })
                 .collect()
         };
@@ -82,7 +82,7 @@ pub fn read(path: &Path, tiers: &[String]) -> Result<HashMap<String, Decision>> 
             .into_iter()
             .map(|x| x as f32)
             .collect();
-        let cost = per_tier("expected_cost_usd", 0.0, f64::MAX)?;
+        let cost = per_tier("expected_cost_usd", 0.0, f64::INFINITY)?;
         // `tierwise route` on a log file answers every row, so a prompt logged once per tier
         // repeats: the same decision again is fine, a different one is an error.
         let d = Decision { tier, p, cost };
@@ -131,6 +131,20 @@ pub fn align(
     (sub, preds, unmatched)
 }
 
+/// Why `x` is not in `[lo, hi]`, or `None` when it is; an infinite bound is left unsaid
+/// (`must be ≥ 0`, not an interval ending in a 309-digit number).
+fn out_of_range(x: f64, lo: f64, hi: f64) -> Option<String> {
+    if (lo..=hi).contains(&x) {
+        return None;
+    }
+    Some(match (lo.is_finite(), hi.is_finite()) {
+        (true, true) => format!("must be in [{lo}, {hi}], got {x}"),
+        (true, false) => format!("must be ≥ {lo}, got {x}"),
+        (false, true) => format!("must be ≤ {hi}, got {x}"),
+        (false, false) => format!("must be a number, got {x}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,7 +191,14 @@ mod tests {
 
         for (text, want) in [
             (line("x", "c", 0.1), ":1: field `tier`"),
-            (line("x", "a", 1.5), ":1: field `p.a`"),
+            (
+                line("x", "a", 1.5),
+                ":1: field `p.a`: must be in [0, 1], got 1.5",
+            ),
+            (
+                line("x", "a", 0.1).replace("\"a\":0.001", "\"a\":-1"),
+                ":1: field `expected_cost_usd.a`: must be ≥ 0, got -1",
+            ),
             (
                 format!("{}\n{}", line("x", "a", 0.1), line("x", "a", 0.2)),
                 ":2: field `id`",

@@ -25,6 +25,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::bootstrap::MIN_RESAMPLES;
 use crate::error::{Error, Result};
 use crate::markdown::num;
 use crate::report::Report;
@@ -187,6 +188,18 @@ impl Gate {
                 ),
             })
         };
+        for (r, file) in std::iter::once((report, report_file)).chain(baseline) {
+            if r.resamples < MIN_RESAMPLES {
+                return Err(Error::Gate {
+                    file: file.to_string(),
+                    reason: format!(
+                        "its intervals come from {} bootstrap resamples; a gate needs at least \
+                         {MIN_RESAMPLES} (rerun `tierwise eval` with --resamples {MIN_RESAMPLES} or more)",
+                        r.resamples
+                    ),
+                });
+            }
+        }
         let mut out = Vec::new();
         for (m, kind, threshold) in self.thresholds() {
             let e = lookup(report, report_file, &m)?;

@@ -20,7 +20,9 @@ pub mod plot;
 pub mod report;
 pub mod table;
 
-pub use bootstrap::{evaluate, resample_weights, BootstrapOptions, Estimate, Evaluation};
+pub use bootstrap::{
+    evaluate, resample_weights, BootstrapOptions, Estimate, Evaluation, MIN_RESAMPLES,
+};
 pub use error::{Error, Result};
 pub use leakage::{Fingerprints, Leakage};
 pub use metrics::{Evaluator, Sample};

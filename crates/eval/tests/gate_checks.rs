@@ -133,6 +133,25 @@ fn fail_on_names_report_warnings_that_fail_the_gate() {
 }
 
 #[test]
+fn a_report_from_too_few_resamples_is_an_error() {
+    let g = Gate::from_toml("min_aiq = 0.7", "g").unwrap();
+    let mut r = report(base_metrics());
+    r.resamples = 1;
+    let e = g.check(&r, "r.json", None).unwrap_err().to_string();
+    assert!(
+        e.contains("r.json") && e.contains("1 bootstrap resamples") && e.contains("at least 100"),
+        "{e}"
+    );
+    // The baseline too.
+    let g = Gate::from_toml("max_regression = 0.1", "g").unwrap();
+    let e = g
+        .check(&report(base_metrics()), "r.json", Some((&r, "b.json")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("b.json: "), "{e}");
+}
+
+#[test]
 fn unusable_gates_and_reports_are_errors() {
     let bad = [
         ("min_quality = 0.9\n", "unknown field"),

@@ -244,6 +244,22 @@ fn bootstrap_is_seeded_and_brackets_the_estimate() {
     );
     let c = evaluate(&t, &pr, BootstrapOptions { seed: 8, ..opts }).unwrap();
     assert_ne!(a.metrics["quality"], c.metrics["quality"]);
+    // One resample's "interval" is a single draw that need not contain the estimate: refused.
+    for resamples in [0, 1, 99] {
+        let e = evaluate(&t, &pr, BootstrapOptions { resamples, ..opts })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too few") && e.contains("at least 100"), "{e}");
+    }
+    evaluate(
+        &t,
+        &pr,
+        BootstrapOptions {
+            resamples: 100,
+            ..opts
+        },
+    )
+    .unwrap();
 }
 
 #[test]

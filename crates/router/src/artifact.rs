@@ -307,12 +307,8 @@ impl Weights {
 
     /// Parse safetensors bytes from `path`, checking every tensor's dtype and shape.
     pub fn from_bytes(bytes: &[u8], meta: &ArtifactMeta, path: &Path) -> Result<Weights> {
-        let st = SafeTensors::deserialize(bytes).map_err(|e| {
-            Error::artifact(
-                path,
-                format!("not a valid safetensors file ({e}); truncated?"),
-            )
-        })?;
+        let st = SafeTensors::deserialize(bytes)
+            .map_err(|e| Error::artifact(path, unreadable(bytes, &e)))?;
         let mut f32s: Vec<Vec<f32>> = Vec::new();
         let mut rows = Vec::new();
         for (name, dtype, shape) in shapes(meta) {
@@ -373,15 +369,50 @@ impl Weights {
     }
 }
 
+/// Why safetensors bytes do not parse: fewer bytes than the header describes is a truncated
+/// file, more is a corrupt one (bytes after the last tensor).
+fn unreadable(bytes: &[u8], e: &safetensors::SafeTensorError) -> String {
+    let described = || -> Option<usize> {
+        let n = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+        let header: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(bytes.get(8..8usize.checked_add(n)?)?).ok()?;
+        let end = header
+            .values()
+            .filter_map(|t| t.get("data_offsets")?.get(1)?.as_u64())
+            .max()?;
+        (8 + n).checked_add(usize::try_from(end).ok()?)
+    };
+    let len = bytes.len();
+    match described() {
+        Some(want) if len < want => format!(
+            "not a valid safetensors file ({e}): {len} bytes, its header describes {want}; \
+             truncated?"
+        ),
+        Some(want) if len > want => format!(
+            "not a valid safetensors file ({e}): {} bytes more than the {want} its header \
+             describes; corrupt (bytes appended)?",
+            len - want
+        ),
+        _ => format!("not a valid safetensors file ({e}); truncated or corrupt?"),
+    }
+}
+
 /// Read and check `router.json` from a model folder.
 pub fn read_meta(dir: &Path) -> Result<ArtifactMeta> {
     let path = dir.join(META_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::artifact(&path, format!("not valid JSON: {e}")))?;
-    match value.get("format_version").and_then(|v| v.as_u64()) {
-        Some(v) if READS_VERSIONS.iter().any(|&r| r as u64 == v) => {}
-        Some(v) => {
+    let version = value.get("format_version");
+    match version.map(|v| (v, v.as_u64())) {
+        Some((_, Some(v))) if READS_VERSIONS.iter().any(|&r| r as u64 == v) => {}
+        Some((v, None)) => {
+            return Err(Error::artifact(
+                &path,
+                format!("field `format_version` must be a non-negative integer, got {v}"),
+            ))
+        }
+        Some((_, Some(v))) => {
             return Err(Error::artifact(
                 &path,
                 format!(

@@ -84,8 +84,24 @@ pub fn train(texts: &[&str], vocab_size: usize) -> Result<Tokenizer> {
 /// to 128 with `[PAD]`), while the router's bag of unigrams and bigrams wants every token of the
 /// prompt and no filler. The model folder gets the tokenizer as used.
 pub fn load(path: &Path) -> Result<Tokenizer> {
-    let err = |e: tokenizers::Error| Error::Tokenizer(format!("{}: {e}", path.display()));
-    let mut tok = Tokenizer::from_file(path).map_err(err)?;
+    let bad = |reason: String| Error::Tokenizer(format!("{}: {reason}", path.display()));
+    let err = |e: tokenizers::Error| bad(e.to_string());
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    // Another JSON file (a router.json, a config.json) would fail deep inside the tokenizer's
+    // parser with a bare line and column: say what it is not instead.
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    if !value.get("model").is_some_and(serde_json::Value::is_object) {
+        return Err(bad(
+            "not a tokenizer.json (a Hugging Face tokenizer.json has a `model` object)".into(),
+        ));
+    }
+    let mut tok: Tokenizer = text
+        .parse()
+        .map_err(|e| bad(format!("not a usable tokenizer.json: {e}")))?;
     tok.with_truncation(None).map_err(err)?;
     tok.with_padding(None);
     Ok(tok)

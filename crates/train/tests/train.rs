@@ -606,6 +606,16 @@ fn loaded_tokenizer_drops_truncation_and_padding() {
     let bad = dir.path().join("missing.json");
     let e = tokenizer::load(&bad).unwrap_err().to_string();
     assert!(e.contains("missing.json"), "{e}");
+    // A JSON file that is not a tokenizer (a router.json) says so, not "expected , or }".
+    let router_json = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/demo/router.json");
+    let e = tokenizer::load(&router_json).unwrap_err().to_string();
+    assert!(
+        e.contains("router.json: not a tokenizer.json") && !e.contains("expected"),
+        "{e}"
+    );
+    std::fs::write(&bad, "{\"model\": 1,").unwrap();
+    let e = tokenizer::load(&bad).unwrap_err().to_string();
+    assert!(e.contains("missing.json: not valid JSON"), "{e}");
 }
 
 fn shared() -> Option<PathBuf> {

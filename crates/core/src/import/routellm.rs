@@ -19,7 +19,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::error::{Error, Result};
-use crate::import::{CsvFile, ImportReport, Tally};
+use crate::import::{distinct_files, CsvFile, ImportReport, Tally};
 use crate::log::{LogRow, FORMAT_VERSION};
 use crate::text;
 use crate::tiers::{TierConfig, Usage};
@@ -68,6 +68,7 @@ pub fn import_routellm<P: AsRef<Path>>(
     opts: &RouteLlmOptions,
     sink: &mut dyn FnMut(LogRow) -> Result<()>,
 ) -> Result<ImportReport> {
+    distinct_files(paths)?;
     let mut tally = Tally::new(sink);
     for path in paths {
         import_file(path.as_ref(), opts, &mut tally)?;
@@ -268,6 +269,17 @@ mod tests {
             e.contains("mmlu_anatomy.csv:3: field `weak`: expected True or False"),
             "{e}"
         );
+        // CRLF line ends and a quoted prompt over two lines: physical line numbers.
+        let crlf = CSV
+            .replace("Q1, with comma", "Q1,\r\nwith comma")
+            .replace('\n', "\r\n");
+        let e = run(
+            &crlf.replace("Q2,False", "Q2,maybe"),
+            &RouteLlmOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mmlu_anatomy.csv:4: field `weak`"), "{e}");
         let e = run("prompt,weak\n", &RouteLlmOptions::default())
             .unwrap_err()
             .to_string();

@@ -18,7 +18,7 @@
 use std::path::Path;
 
 use crate::error::{Error, RejectKind, Result};
-use crate::import::{parse_cost, pylit, source_meta, CsvFile, ImportReport, Tally};
+use crate::import::{distinct_files, parse_cost, pylit, source_meta, CsvFile, ImportReport, Tally};
 use crate::log::{LogRow, FORMAT_VERSION};
 use crate::text;
 
@@ -45,6 +45,7 @@ pub fn import_routerbench<P: AsRef<Path>>(
     paths: &[P],
     sink: &mut dyn FnMut(LogRow) -> Result<()>,
 ) -> Result<ImportReport> {
+    distinct_files(paths)?;
     let mut tally = Tally::new(sink);
     let mut multi_part = 0usize;
     for path in paths {
@@ -226,6 +227,48 @@ mod tests {
     }
 
     #[test]
+    fn counts_rows_without_cost() {
+        let (_, report) = run(CSV).unwrap();
+        assert_eq!(report.rows_without_cost, 0);
+        let (rows, report) = run(&CSV.replace(",0.001,", ",,")).unwrap();
+        assert_eq!((rows[0].cost_usd, report.rows_without_cost), (None, 1));
+        let no_cost_cols = CSV.replace("m1|total_cost,m2|total_cost", "m1|cost,m2|cost");
+        let (_, report) = run(&no_cost_cols).unwrap();
+        assert_eq!(report.rows_without_cost, 3);
+        assert!(
+            report.summary().contains("rows without a cost: 3"),
+            "{}",
+            report.summary()
+        );
+    }
+
+    #[test]
+    fn counts_repeated_rows_and_refuses_a_file_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(dir.path(), "a.csv", CSV);
+        let b = write(dir.path(), "b.csv", CSV);
+        let report = import_routerbench(&[&a, &b], &mut |_| Ok(())).unwrap();
+        assert_eq!((report.rows, report.prompts), (6, 2));
+        assert_eq!((report.repeated_rows, report.repeated_across_files), (3, 3));
+        assert!(
+            report
+                .summary()
+                .contains("repeated (prompt, model) rows: 3 (3 repeat"),
+            "{}",
+            report.summary()
+        );
+        let first = CSV.lines().nth(1).unwrap();
+        let c = write(dir.path(), "c.csv", &format!("{CSV}{first}\n"));
+        let report = import_routerbench(&[&c], &mut |_| Ok(())).unwrap();
+        assert_eq!((report.repeated_rows, report.repeated_across_files), (1, 0));
+        let also_a = dir.path().join(".").join("a.csv");
+        let e = import_routerbench(&[&a, &also_a], &mut |_| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a.csv: the same file is given twice"), "{e}");
+    }
+
+    #[test]
     fn bad_cells_name_file_line_and_column() {
         let e = run(&CSV.replace(",1.0,['no']", ",1.5,['no']"))
             .unwrap_err()
@@ -251,6 +294,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("rb.csv:2: field `m1|model_response`"), "{e}");
+        // CRLF line ends: the same physical lines (grep -n), not one too low.
+        let crlf = CSV.replace('\n', "\r\n");
+        let e = run(&crlf.replace(",1.0,['no']", ",abc,['no']"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rb.csv:3: field `m2`"), "{e}");
+        let e = run(&crlf.replace("m1\r\n", "m1,extra\r\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rb.csv:2: field `(csv)`"), "{e}");
         let header = CSV.lines().next().unwrap();
         let e = run(header).unwrap_err().to_string();
         assert!(e.contains("no usable rows"), "{e}");
