@@ -205,7 +205,7 @@ fn route_keeps_its_input_and_writes_whole_files_only() {
             "{\"id\":\"c\",\"messages\":[{\"role\":\"assistant\",\"content\":\"hi\"}]}",
             "field `messages`: the prompt text is empty",
         ),
-        ("{\"id\":\"c\",", "field `(line)`: not JSON"),
+        ("{\"id\":\"c\",", "field `(json)`: malformed JSON"),
     ] {
         let bad = dir.path().join("bad.jsonl");
         std::fs::write(&bad, format!("{prompts}{line}\n")).unwrap();
