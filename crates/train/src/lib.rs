@@ -26,6 +26,7 @@ pub mod shrink;
 pub mod sparse_adam;
 pub mod threads;
 pub mod tokenizer;
+pub mod vectors;
 
 pub use calib::{Calibration, POOLING};
 pub use error::{Error, Result};

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::linear::LinearConfig;
 use crate::net::{self, Net, NetConfig};
 use crate::shrink::{self, Shrink};
+use crate::vectors::{BucketVectors, TokenVectors};
 use crate::{calib, cost, curve, ensemble, linear, tokenizer};
 
 /// Training settings.
@@ -56,6 +57,9 @@ pub struct TrainOptions {
     pub tokenizer: Option<PathBuf>,
     /// Vocabulary size of a trained tokenizer.
     pub vocab_size: usize,
+    /// Pretrained token vectors (a `model.safetensors` holding a BERT-family input embedding
+    /// table, one row per token of `tokenizer`) for the linear member ([`crate::vectors`]).
+    pub token_vectors: Option<PathBuf>,
     /// How logits are calibrated.
     pub calibration: Calibration,
     /// Network and optimiser settings (seed and epochs are taken from above).
@@ -91,6 +95,9 @@ impl TrainOptions {
         if self.members == 0 && self.linear.is_none() {
             return bad("no member to train: 0 MLP members and no linear member".into());
         }
+        if self.token_vectors.is_some() && self.linear.is_none() {
+            return bad("token vectors are read by the linear member, which is left out".into());
+        }
         self.shrink.check()
     }
 }
@@ -107,6 +114,7 @@ impl Default for TrainOptions {
             buckets: 1 << 18,
             tokenizer: None,
             vocab_size: 8000,
+            token_vectors: None,
             calibration: Calibration::default(),
             net: NetConfig {
                 dim: 16,
@@ -315,6 +323,10 @@ pub fn train(
     let fconfig = FeaturiserConfig::new(opts.buckets);
     let featuriser = Featuriser::new(fconfig.clone(), tok.clone());
     let data = Dataset::build(&featuriser, table);
+    let vectors = match &opts.token_vectors {
+        Some(path) => Some(BucketVectors::new(&TokenVectors::load(path)?, &featuriser)?),
+        None => None,
+    };
     let scale = DenseScale::fit(&data, &usable, TEXT_FEATURES, opts.net.dense_floor);
     let cost_model = cost::fit(&table.subset(&usable), config)?;
     let fingerprints = Fingerprints {
@@ -370,6 +382,13 @@ pub fn train(
             calibration: String::new(),
             shrink: 1.0,
             shrink_oob_aiq: Vec::new(),
+            token_vectors: match &opts.token_vectors {
+                Some(path) => Some(artifact::FileRef {
+                    path: path.display().to_string(),
+                    sha256: sha256_file(path)?,
+                }),
+                None => None,
+            },
             train_fingerprints: fingerprints,
         },
     };
@@ -435,7 +454,8 @@ pub fn train(
             let mut member_epochs = Vec::new();
             let mut fitted = match (m == k, &opts.linear) {
                 (true, Some(lin)) => {
-                    let fitted = linear::fit(&data, &train, &val, &scale, lin, seed);
+                    let fitted =
+                        linear::fit(&data, &train, &val, &scale, lin, seed, vectors.as_ref());
                     bars[m].finish();
                     fitted
                 }

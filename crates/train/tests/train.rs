@@ -176,9 +176,14 @@ fn one_split_makes_the_predicted_operating_point_the_served_routers_own() {
         .iter()
         .all(|f| (f.train_prompts, f.val_prompts) == (160, 40)));
     assert_eq!(t.validation.len(), 40);
-    // The served router, deciding those prompts at its λ, realises the predicted quality and
-    // cost (the curve was drawn from the same ensemble; only float rounding differs between
-    // the folded net and the averaged members).
+    served_realises_the_prediction(&t, &table);
+}
+
+/// The served router, deciding the validation prompts at its λ, realises the predicted quality
+/// and cost (the curve was drawn from the same ensemble; only float rounding differs between
+/// the folded net and the averaged members).
+fn served_realises_the_prediction(t: &tierwise_train::Trained, table: &OutcomeTable) {
+    let m = t.router.meta();
     let (mut q, mut c, mut n) = (0.0, 0.0, 0.0);
     for &p in &t.validation {
         let info = &table.prompts[p];
@@ -193,6 +198,81 @@ fn one_split_makes_the_predicted_operating_point_the_served_routers_own() {
         (q - m.predicted.quality).abs() < 1e-9 && (c - m.predicted.cost_usd).abs() < 1e-12,
         "served {q} {c}, predicted {:?}",
         m.predicted
+    );
+}
+
+/// Pretrained token vectors (here a made-up table in which the hard words point one way) reach
+/// the served router through its rows: the artifact names the file, the served router realises
+/// the predicted figures, and the vectors change the decisions. A table of another vocabulary,
+/// or vectors with no linear member to read them, are refused.
+#[test]
+fn token_vectors_are_folded_into_the_served_router() {
+    let (rows, config) = synthetic(200, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let mut o = quick();
+    o.epochs = 6;
+    o.members = 2;
+    let plain = train(&table, &config, rows.len(), vec![], &o).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tok_path = dir.path().join("tokenizer.json");
+    std::fs::write(&tok_path, &plain.tokenizer_json).unwrap();
+    let tok = tokenizer::load(&tok_path).unwrap();
+    let vocab = tok.get_vocab_size(true);
+    let dim = 8;
+    let hard: Vec<u32> = HARD
+        .iter()
+        .flat_map(|w| tok.encode(*w, false).unwrap().get_ids().to_vec())
+        .collect();
+    let values: Vec<f32> = (0..vocab * dim)
+        .map(|i| {
+            let (id, j) = ((i / dim) as u32, i % dim);
+            match j {
+                0 if hard.contains(&id) => 1.0,
+                0 => -0.2,
+                _ => ((i * 7919) % 13) as f32 / 13.0 - 0.5,
+            }
+        })
+        .collect();
+    let write = |rows: usize| {
+        let bytes: Vec<u8> = values[..rows * dim]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let view =
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![rows, dim], &bytes)
+                .unwrap();
+        let path = dir.path().join("model.safetensors");
+        let st = safetensors::serialize([("embeddings.word_embeddings.weight", view)], None);
+        std::fs::write(&path, st.unwrap()).unwrap();
+        path
+    };
+    let path = write(vocab);
+    o.tokenizer = Some(tok_path);
+    o.token_vectors = Some(path.clone());
+    let t = train(&table, &config, rows.len(), vec![], &o).unwrap();
+    let used = t.router.meta().training.token_vectors.clone().unwrap();
+    assert_eq!(used.sha256, tierwise_train::sha256_file(&path).unwrap());
+    served_realises_the_prediction(&t, &table);
+    let differs = t.validation.iter().any(|&p| {
+        let prompt = Prompt::text(table.prompts[p].text.clone());
+        t.router.decide(&prompt).p != plain.router.decide(&prompt).p
+    });
+    assert!(differs, "the vectors changed nothing");
+
+    write(vocab - 1);
+    let err = train(&table, &config, rows.len(), vec![], &o).unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "have {} rows but the tokenizer has {vocab}",
+            vocab - 1
+        )),
+        "{err}"
+    );
+    o.linear = None;
+    let err = train(&table, &config, rows.len(), vec![], &o).unwrap_err();
+    assert!(
+        err.to_string().contains("linear member, which is left out"),
+        "{err}"
     );
 }
 
