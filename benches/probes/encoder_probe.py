@@ -4,7 +4,9 @@
 Not part of the product. It answers a steering question (should tierwise offer an encoder-based
 featuriser, at milliseconds per decide instead of microseconds?) on ../shared/datasets:
 per-tier logistic regression on all-MiniLM-L6-v2 sentence embeddings (mean-pooled, L2-normed; a
-numpy forward pass of the model) against the no-features prior and TF-IDF + LR, by 5-fold CV:
+numpy forward pass of the model), and on the mean of its input token vectors alone (`static`: no
+layers, what `tierwise train --token-vectors` folds into the router's rows), against the
+no-features prior and TF-IDF + LR, by 5-fold CV:
 - RouterBench sets: AIQ as docs/metrics.md defines it (λ sweep, non-decreasing hull), the
   policy's expected cost being each tier's mean cost;
 - RouteLLM GSM8K: APGR (rank by p_strong − p_weak), against TF-IDF + LR.
@@ -49,6 +51,12 @@ class MiniLM:
 
     def _lin(self, x, p):
         return x @ self.w[p + '.weight'].T + self.w[p + '.bias']
+
+    def static(self, text):
+        """The mean of the input embedding rows of the text's tokens (no layers), L2-normed."""
+        ids = self.tok.encode(text, add_special_tokens=False).ids
+        e = self.w['embeddings.word_embeddings.weight'][ids].mean(0)
+        return e / np.linalg.norm(e)
 
     def encode(self, text):
         w, n_heads = self.w, 12
@@ -163,6 +171,7 @@ def main():
         texts, q, c = load(name)
         y = (q >= 0.5).astype(int)
         emb = np.array([enc.encode(t) for t in texts])
+        stat = np.array([enc.static(t) for t in texts])
         scores = {}
         for seed in range(args.seeds):
             pred = {}
@@ -173,7 +182,8 @@ def main():
                 for m, p in [('prior', np.tile(prior, (len(te), 1))),
                              ('tfidf-lr', per_tier_lr(a, b, y[tr], 1.0 if c is not None else 10.0)),
                              ('minilm-lr C=1', per_tier_lr(emb[tr], emb[te], y[tr], 1.0)),
-                             ('minilm-lr C=0.1', per_tier_lr(emb[tr], emb[te], y[tr], 0.1))]:
+                             ('minilm-lr C=0.1', per_tier_lr(emb[tr], emb[te], y[tr], 0.1)),
+                             ('static-lr C=1', per_tier_lr(stat[tr], stat[te], y[tr], 1.0))]:
                     pred.setdefault(m, np.zeros(q.shape))[te] = p
             for m, p in pred.items():
                 s = (apgr(p[:, 1] - p[:, 0], y[:, 0], y[:, 1]) if c is None
