@@ -3,7 +3,7 @@
 //! an output file that is the input, an empty prompt, a failed run's partial output, and a
 //! reader that closes the pipe early.
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod common;
@@ -17,7 +17,7 @@ fn fails(args: &[&str]) -> String {
 }
 
 /// The first `rows` rows of the demo's training log (4 rows, one per tier, per prompt).
-fn small_log(dir: &Path, rows: usize) -> std::path::PathBuf {
+fn small_log(dir: &Path, rows: usize) -> PathBuf {
     let text = std::fs::read_to_string(root().join("datasets/demo/train.jsonl")).unwrap();
     let path = dir.join("train.jsonl");
     let head: Vec<&str> = text.lines().take(rows).collect();
@@ -25,37 +25,57 @@ fn small_log(dir: &Path, rows: usize) -> std::path::PathBuf {
     path
 }
 
-#[test]
-fn train_refuses_bad_options_and_a_tier_without_rows_before_training() {
+/// A temporary folder holding the log of the demo's first 100 prompts, and the demo's tiers.
+fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let logs = small_log(dir.path(), 400);
-    let tiers = root().join("datasets/demo/tiers.toml");
+    (dir, logs, root().join("datasets/demo/tiers.toml"))
+}
+
+/// `tierwise train --logs logs --tiers tiers --out out` and `extra`: (exit code, output).
+fn train(logs: &Path, tiers: &Path, out: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec![
+        "train",
+        "--logs",
+        s(logs),
+        "--tiers",
+        s(tiers),
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn train_refuses_bad_options_and_a_tier_without_rows_before_training() {
+    let (dir, logs, tiers) = setup();
     let out = dir.path().join("m");
-    let train = |extra: &[&str]| {
-        let mut args = vec!["train", "--logs", s(&logs), "--tiers", s(&tiers)];
-        args.extend_from_slice(extra);
-        fails(&args)
-    };
-    for (extra, want) in [
+    for (to, extra, want) in [
         (
-            &["--out", s(&out), "--val-split", "0"][..],
+            &out,
+            &["--val-split", "0"][..],
             "validation share 0 is not in (0, 0.9)",
         ),
         (
-            &["--out", s(&out), "--val-split", "-0.1"][..],
+            &out,
+            &["--val-split", "-0.1"][..],
             "validation share -0.1 is not in (0, 0.9)",
         ),
         (
-            &["--out", s(&out), "--shrink", "-1"][..],
+            &out,
+            &["--shrink", "-1"][..],
             "-1 is not a share between 0 and 1",
         ),
         (
-            &["--out", s(&out), "--members", "0", "--no-linear"][..],
+            &out,
+            &["--members", "0", "--no-linear"][..],
             "no member to train",
         ),
-        (&["--out", s(&logs)][..], "is a file: give a folder"),
+        (&logs, &[][..], "is a file: give a folder"),
     ] {
-        let err = train(extra);
+        let (code, err) = train(&logs, &tiers, to, extra);
+        assert_eq!(code, 2, "{extra:?}: {err}");
         assert!(err.contains(want), "{extra:?}: {err}");
         assert!(!err.contains("epoch"), "refused only after training: {err}");
     }
@@ -80,15 +100,8 @@ fn train_refuses_bad_options_and_a_tier_without_rows_before_training() {
         })
         .collect();
     std::fs::write(&logs_only_model, rows.join("\n")).unwrap();
-    let err = fails(&[
-        "train",
-        "--logs",
-        s(&logs_only_model),
-        "--tiers",
-        s(&typo),
-        "--out",
-        s(&out),
-    ]);
+    let (code, err) = train(&logs_only_model, &typo, &out, &[]);
+    assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("no scored training row for tier `medium` (model `gpt-4o-2024-08-6`)")
             && err.contains("\"gpt-4o-2024-08-06\": 100"),
@@ -98,15 +111,8 @@ fn train_refuses_bad_options_and_a_tier_without_rows_before_training() {
     let one = dir.path().join("one.toml");
     let first_tier_end = toml.match_indices("[[tier]]").nth(1).unwrap().0;
     std::fs::write(&one, &toml[..first_tier_end]).unwrap();
-    let err = fails(&[
-        "train",
-        "--logs",
-        s(&logs),
-        "--tiers",
-        s(&one),
-        "--out",
-        s(&out),
-    ]);
+    let (code, err) = train(&logs, &one, &out, &[]);
+    assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("1 tier(s) configured: a router chooses between at least 2"),
         "{err}"
@@ -119,17 +125,10 @@ fn train_refuses_bad_options_and_a_tier_without_rows_before_training() {
 /// them it stops before reading the logs.
 #[test]
 fn token_vectors_come_with_their_tokenizer() {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = small_log(dir.path(), 400);
-    let tiers = root().join("datasets/demo/tiers.toml");
+    let (dir, logs, tiers) = setup();
     let first = dir.path().join("first");
-    let train = |out: &Path, extra: &[&str]| {
-        let mut args = vec!["train", "--logs", s(&logs), "--tiers", s(&tiers)];
-        args.extend_from_slice(&["--out", s(out), "--members", "1"]);
-        args.extend_from_slice(extra);
-        run(&args)
-    };
-    assert_eq!(train(&first, &[]).0, 0);
+    let one = ["--members", "1"];
+    assert_eq!(train(&logs, &tiers, &first, &one).0, 0);
     // A "model folder": the first router's tokenizer and a made-up table of 4-wide vectors.
     let model = dir.path().join("encoder");
     std::fs::create_dir(&model).unwrap();
@@ -146,7 +145,8 @@ fn token_vectors_come_with_their_tokenizer() {
     let table = safetensors::serialize([("embeddings.word_embeddings.weight", view)], None);
     std::fs::write(model.join("model.safetensors"), table.unwrap()).unwrap();
     let out = dir.path().join("with_vectors");
-    let (code, text) = train(&out, &["--token-vectors", s(&model)]);
+    let vectors = ["--members", "1", "--token-vectors", s(&model)];
+    let (code, text) = train(&logs, &tiers, &out, &vectors);
     assert_eq!(code, 0, "{text}");
     assert!(
         text.contains(&format!("tokenizer: {}", s(&model.join("tokenizer.json")))),
@@ -159,7 +159,7 @@ fn token_vectors_come_with_their_tokenizer() {
     assert_eq!(used["sha256"].as_str().unwrap().len(), 64);
 
     std::fs::remove_file(model.join("tokenizer.json")).unwrap();
-    let (code, text) = train(&out, &["--token-vectors", s(&model)]);
+    let (code, text) = train(&logs, &tiers, &out, &vectors);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no tokenizer.json beside"), "{text}");
     assert!(!text.contains("rows read"), "read the logs first: {text}");
@@ -167,38 +167,21 @@ fn token_vectors_come_with_their_tokenizer() {
 
 #[test]
 fn an_unreachable_target_is_said_in_train_and_route() {
-    let dir = tempfile::tempdir().unwrap();
-    let logs = small_log(dir.path(), 400);
-    let tiers = root().join("datasets/demo/tiers.toml");
+    let (dir, logs, tiers) = setup();
     let out = dir.path().join("m");
-    let text = ok(&[
-        "train",
-        "--logs",
-        s(&logs),
-        "--tiers",
-        s(&tiers),
-        "--out",
-        s(&out),
-        "--members",
-        "1",
-        "--target",
-        "quality=1.5",
-    ]);
+    let (code, text) = train(
+        &logs,
+        &tiers,
+        &out,
+        &["--members", "1", "--target", "quality=1.5"],
+    );
+    assert_eq!(code, 0, "{text}");
     assert!(
         text.contains("warning: target quality=1.5 is out of reach on the validation prompts"),
         "{text}"
     );
-    let text = ok(&[
-        "train",
-        "--logs",
-        s(&logs),
-        "--tiers",
-        s(&tiers),
-        "--out",
-        s(&out),
-        "--members",
-        "1",
-    ]);
+    let (code, text) = train(&logs, &tiers, &out, &["--members", "1"]);
+    assert_eq!(code, 0, "{text}");
     assert!(!text.contains("out of reach"), "{text}");
     let heldout = root().join("datasets/demo/heldout.jsonl");
     let routed = |target: &str| {
