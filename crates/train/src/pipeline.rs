@@ -86,7 +86,7 @@ impl TrainOptions {
                 self.val_split
             ));
         }
-        if self.epochs == 0 || self.net.epochs == 0 {
+        if self.epochs == 0 {
             return bad("epochs must be at least 1".into());
         }
         if self.buckets == 0 {
