@@ -77,7 +77,8 @@ pub struct Args {
     /// Face cache, as for --tokenizer (e.g. `sentence-transformers/all-MiniLM-L6-v2`). The
     /// router then tokenizes with that model's `tokenizer.json` (found beside the vectors)
     /// unless --tokenizer names one. Each token's vector times the member's weights becomes
-    /// its row, so routing costs the same; the vectors help most on small logs.
+    /// its row, so routing runs no encoder (a decide costs ~12% more: every token of the
+    /// vocabulary gets a row); the vectors help most on small logs.
     #[arg(long, value_name = "PATH|[ORG/]NAME[@REV]")]
     token_vectors: Option<std::ffi::OsString>,
     /// How logits become probabilities, fitted on the validation split: `pooled` (Platt per
