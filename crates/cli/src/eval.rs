@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _, Result};
 use tierwise_core::{read_logs, OutcomeTable, ReadOptions, TierConfig};
 use tierwise_eval::{
     decisions, evaluate, leakage, report, BootstrapOptions, Context, EvalTable, Fingerprints,
-    Predictions, Report, MIN_RESAMPLES,
+    Predictions, Report,
 };
 use tierwise_router::{Decision, Prompt, Router};
 
@@ -48,12 +48,12 @@ pub fn run(args: Args) -> Result<()> {
     if args.model.is_none() && args.decisions.is_none() {
         bail!("give --model (run the router) or --decisions (score decisions made elsewhere)");
     }
-    if args.resamples < MIN_RESAMPLES {
-        bail!(
-            "--resamples must be at least {MIN_RESAMPLES} (got {}): fewer draws give no usable 95% interval",
-            args.resamples
-        );
-    }
+    // Before loading anything: too few resamples fail at once.
+    let bootstrap = BootstrapOptions {
+        resamples: args.resamples,
+        seed: args.seed,
+    };
+    bootstrap.check().context("--resamples")?;
     let router = match &args.model {
         Some(m) => {
             Some(Router::load(m).with_context(|| format!("loading the router {}", m.display()))?)
@@ -116,14 +116,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         (None, None) => unreachable!("checked above"),
     };
-    let eval = evaluate(
-        &table,
-        &preds,
-        BootstrapOptions {
-            resamples: args.resamples,
-            seed: args.seed,
-        },
-    )?;
+    let eval = evaluate(&table, &preds, bootstrap)?;
     let meta = router.as_ref().map(|r| r.meta());
     let leak = meta.map(|m| {
         let fp = &m.training.train_fingerprints;

@@ -24,6 +24,20 @@ pub struct BootstrapOptions {
     pub seed: u64,
 }
 
+impl BootstrapOptions {
+    /// An error unless there are at least [`MIN_RESAMPLES`] resamples.
+    pub fn check(&self) -> Result<()> {
+        if self.resamples < MIN_RESAMPLES {
+            return Err(Error::Invalid(format!(
+                "{} bootstrap resamples are too few for a 95% interval: use at least \
+                 {MIN_RESAMPLES}",
+                self.resamples
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for BootstrapOptions {
     fn default() -> Self {
         BootstrapOptions {
@@ -86,12 +100,7 @@ pub fn evaluate(
     preds: &Predictions,
     options: BootstrapOptions,
 ) -> Result<Evaluation> {
-    if options.resamples < MIN_RESAMPLES {
-        return Err(Error::Invalid(format!(
-            "{} bootstrap resamples are too few for a 95% interval: use at least {MIN_RESAMPLES}",
-            options.resamples
-        )));
-    }
+    options.check()?;
     if table.is_empty() {
         return Err(Error::Invalid(
             "no prompt has a score and a cost for every tier: nothing to evaluate".into(),
