@@ -100,11 +100,17 @@ pub fn fit(
 ) -> Trained {
     let nt = data.tiers;
     let (rows, row_prompts) = embedding_rows(data, train, cfg.min_count);
-    let statics = vectors.map(|v| Statics::fit(v, data, train));
+    // Each prompt's mean token vector, once.
+    let means: Vec<Vec<f32>> = match vectors {
+        Some(v) => data.examples.par_iter().map(|e| v.mean(e)).collect(),
+        None => Vec::new(),
+    };
+    let statics = vectors.map(|v| Statics::fit(v, &means, train));
     let xs: Vec<Row> = data
         .examples
         .par_iter()
-        .map(|e| {
+        .enumerate()
+        .map(|(p, e)| {
             let sparse = e
                 .buckets
                 .iter()
@@ -114,7 +120,7 @@ pub fn fit(
             let mut dense = Vec::with_capacity(e.dense.len());
             scale.apply(&e.dense, &mut dense);
             if let Some(s) = &statics {
-                dense.extend(s.standardised(e));
+                dense.extend(s.standardised(&means[p]));
             }
             Row { sparse, dense }
         })
@@ -210,16 +216,13 @@ struct Statics<'a> {
 }
 
 impl<'a> Statics<'a> {
-    fn fit(vectors: &'a BucketVectors, data: &Dataset, train: &[usize]) -> Self {
+    /// From `means`, every prompt's mean token vector; the spread over `train`'s.
+    fn fit(vectors: &'a BucketVectors, means: &[Vec<f32>], train: &[usize]) -> Self {
         let dim = vectors.dim;
-        let means: Vec<Vec<f32>> = train
-            .par_iter()
-            .map(|&p| vectors.mean(&data.examples[p]))
-            .collect();
-        let n = means.len().max(1) as f64;
+        let n = train.len().max(1) as f64;
         let mut mu = vec![0f64; dim];
         let mut sq = vec![0f64; dim];
-        for m in &means {
+        for m in train.iter().map(|&p| &means[p]) {
             for j in 0..dim {
                 mu[j] += m[j] as f64 / n;
                 sq[j] += (m[j] as f64).powi(2) / n;
@@ -241,9 +244,11 @@ impl<'a> Statics<'a> {
         }
     }
 
-    fn standardised<'e>(&'e self, e: &crate::data::Example) -> impl Iterator<Item = f32> + 'e {
-        let m = self.vectors.mean(e);
-        (0..self.mu.len()).map(move |j| (m[j] - self.mu[j]) / self.sd[j])
+    /// A prompt's mean token vector, standardised.
+    fn standardised<'e>(&'e self, m: &'e [f32]) -> impl Iterator<Item = f32> + 'e {
+        m.iter()
+            .zip(self.mu.iter().zip(&self.sd))
+            .map(|(x, (mu, sd))| (x - mu) / sd)
     }
 
     /// `net` (the regressions on the bag and the first `d_num` dense inputs) with each tier's
@@ -429,7 +434,11 @@ mod tests {
                     .filter(|(&b, _)| (b as usize) < rows)
                     .map(|(&b, &w)| (b, w))
                     .collect(),
-                dense: x.iter().copied().chain(statics.standardised(&e)).collect(),
+                dense: x
+                    .iter()
+                    .copied()
+                    .chain(statics.standardised(&vectors.mean(&e)))
+                    .collect(),
             };
             let bag: Vec<(u32, f32)> = buckets.iter().copied().zip(weights).collect();
             for (t, (f, got)) in fits
