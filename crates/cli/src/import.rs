@@ -3,7 +3,7 @@
 //! import never leaves a half-written log behind.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tierwise_core::import::{self, routellm::DEFAULT_OUTPUT_TOKENS, ImportReport, RouteLlmOptions};
 use tierwise_core::{LogRow, LogWriter, TierConfig};
 
@@ -79,31 +79,15 @@ pub fn run(args: Args) -> Result<()> {
 
 type Sink<'a> = &'a mut dyn FnMut(LogRow) -> tierwise_core::Result<()>;
 
-/// `OUT.tmp`: where a command writes before moving the finished file to `out`.
-pub(crate) fn tmp_path(out: &Path) -> PathBuf {
-    let mut tmp = out.as_os_str().to_owned();
-    tmp.push(".tmp");
-    PathBuf::from(tmp)
-}
-
-/// Run an importer into `OUT.tmp`, then move it to `out`.
+/// Run an importer into `OUT.tmp`, then move it to `out` ([`crate::whole::write`]).
 fn write_to(
     out: &Path,
     importer: impl FnOnce(Sink) -> tierwise_core::Result<ImportReport>,
 ) -> Result<ImportReport> {
-    let tmp = tmp_path(out);
-    let mut writer = LogWriter::create(&tmp)?;
-    let result = importer(&mut |row| writer.write(&row));
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            drop(writer);
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-    };
-    writer.finish()?;
-    std::fs::rename(&tmp, out)
-        .with_context(|| format!("moving {} to {}", tmp.display(), out.display()))?;
-    Ok(report)
+    crate::whole::write(out, |tmp| {
+        let mut writer = LogWriter::create(tmp)?;
+        let report = importer(&mut |row| writer.write(&row))?;
+        writer.finish()?;
+        Ok(report)
+    })
 }

@@ -9,6 +9,7 @@ mod import;
 mod route;
 mod stats;
 mod train;
+mod whole;
 
 /// Learn from logged LLM calls which model tier each prompt needs, prove it with held-out evals,
 /// and serve the decision in-process.

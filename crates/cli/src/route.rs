@@ -93,21 +93,16 @@ pub fn run(a: Args) -> Result<()> {
                     p.display()
                 );
             }
-            // Into `OUT.tmp`, moved to `p` only once every line is routed: an error leaves no
-            // partial file (and an existing `p` untouched).
-            let tmp = crate::import::tmp_path(p);
-            let created = std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?;
-            let mut out = BufWriter::new(created);
-            let tally = route_all(&router, &file, input, &mut out)
-                .and_then(|t| Ok(out.flush().map(|_| t)?));
-            if tally.is_err() {
-                drop(out);
-                let _ = std::fs::remove_file(&tmp);
-            }
-            let tally = tally?;
-            std::fs::rename(&tmp, p)
-                .with_context(|| format!("moving {} to {}", tmp.display(), p.display()))?;
-            tally
+            // Written whole or not at all: an error leaves no partial file (and an existing
+            // `p` untouched).
+            crate::whole::write(p, |tmp| {
+                let created =
+                    std::fs::File::create(tmp).with_context(|| tmp.display().to_string())?;
+                let mut out = BufWriter::new(created);
+                let tally = route_all(&router, &file, input, &mut out)?;
+                out.flush()?;
+                Ok(tally)
+            })?
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout().lock());
