@@ -207,7 +207,7 @@ pub fn run(a: Args) -> Result<()> {
     let s = &m.training;
     for l in s.members.iter().filter(|l| l.linear) {
         eprintln!(
-            "linear member (seed {}): val loss {:.4}, latest kept epoch {} of {}",
+            "linear member (seed {}): val loss {:.4}, bag weights from epoch {} of {} (0: none)",
             l.seed, l.val_loss, l.best_epoch, l.epochs
         );
     }

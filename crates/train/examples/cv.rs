@@ -220,6 +220,15 @@ fn options(seed: u64) -> TrainOptions {
         }
         (None, None) => {}
     }
+    if let (Ok(v), Some(l)) = (std::env::var("TW_LIN_L2"), opts.linear.as_mut()) {
+        l.l2 = v.split(',').map(|x| x.parse().unwrap()).collect();
+    }
+    if let (Some(v), Some(l)) = (env("TW_LIN_MINCOUNT"), opts.linear.as_mut()) {
+        l.min_count = v as usize;
+    }
+    if let (Some(v), Some(l)) = (env("TW_LIN_EPOCHS"), opts.linear.as_mut()) {
+        l.epochs = v as usize;
+    }
     if let Some(v) = env("TW_VAL") {
         opts.val_split = v;
     }

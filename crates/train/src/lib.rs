@@ -23,6 +23,7 @@ pub mod hub;
 pub mod linear;
 pub mod net;
 mod pipeline;
+pub mod ridge;
 pub mod shrink;
 pub mod sparse_adam;
 pub mod threads;

@@ -1,7 +1,9 @@
-//! The linear member: per tier, an L2-regularised logistic regression on the mean-pooled bag of
-//! buckets and the standardised dense features (AdaGrad, seeded; the penalty and epoch chosen
-//! by validation loss), written as a [`Net`] of the MLP members' form so that
-//! [`crate::ensemble::fold`] averages it in and serving runs no extra code.
+//! The linear member: per tier, an L2-regularised logistic regression on the standardised
+//! dense features (and the mean token vector, with `--token-vectors`), fitted exactly, plus
+//! weights on the mean-pooled bag of buckets fitted by seeded AdaGrad on top; each penalty (and
+//! the bag's epoch) is chosen once for all tiers by validation loss. It is written as a [`Net`]
+//! of the MLP members' form so that [`crate::ensemble::fold`] averages it in and serving runs no
+//! extra code.
 //!
 //! Why: the MLP members start their embeddings at zero and early-stop within a few epochs, so
 //! they read mostly the dense features; a convex fit reaches the per-token weights a bag of
@@ -15,16 +17,18 @@ use rayon::prelude::*;
 use crate::data::Dataset;
 use crate::dense::{DenseScale, Layers};
 use crate::net::{embedding_rows, Net, Trained};
+use crate::ridge::{self, Ridge};
 use crate::vectors::BucketVectors;
 
 /// Settings of the linear member.
 #[derive(Debug, Clone)]
 pub struct LinearConfig {
-    /// Epochs per penalty (the best epoch on validation is kept).
+    /// The bag's epochs per penalty (the best epoch on validation is kept).
     pub epochs: usize,
-    /// AdaGrad step.
+    /// The bag's AdaGrad step.
     pub lr: f32,
-    /// L2 penalties tried; the one with the lowest validation loss is kept, per tier.
+    /// The bag's L2 penalties tried; the penalty and epoch with the lowest validation loss
+    /// summed over the tiers are kept, for all tiers (or no bag weights, when none beats that).
     pub l2: Vec<f32>,
     /// Minimum number of training prompts a bucket must occur in to get a weight.
     pub min_count: usize,
@@ -51,7 +55,7 @@ impl Default for LinearConfig {
 /// standardised dense features.
 struct Row {
     sparse: Vec<(u32, f32)>,
-    dense: Vec<f32>,
+    dense: Vec<f64>,
 }
 
 /// The weights of one tier's regression.
@@ -62,33 +66,44 @@ struct Fit {
     b: f32,
 }
 
+#[cfg(test)]
 impl Fit {
     fn logit(&self, x: &Row) -> f32 {
         let s: f32 = x.sparse.iter().map(|&(r, v)| self.w[r as usize] * v).sum();
-        let d: f32 = x.dense.iter().zip(&self.u).map(|(x, u)| x * u).sum();
+        let d: f32 = x
+            .dense
+            .iter()
+            .zip(&self.u)
+            .map(|(&x, u)| x as f32 * u)
+            .sum();
         self.b + s + d
     }
 }
 
-/// Mean log loss of `fit` on the `(row, label)` cells.
-fn loss(fit: &Fit, xs: &[Row], cells: &[(usize, f32)]) -> f64 {
-    let s: f64 = cells
-        .iter()
-        .map(|&(p, y)| {
-            let z = fit.logit(&xs[p]) as f64;
-            z.max(0.0) - z * y as f64 + (-z.abs()).exp().ln_1p()
-        })
-        .sum();
-    s / cells.len().max(1) as f64
-}
+/// Width of the principal subspace of the prompts' mean token vectors that the dense part reads.
+/// Ridge regression shrinks the low-variance directions hardest anyway; on RouterBench MBPP,
+/// ARC and Winogrande (scikit-learn, 5-fold CV, 10 seeds) 32 directions scored as all 384.
+pub const VECTOR_DIRECTIONS: usize = 32;
 
-/// Fit on `train`, choosing each tier's penalty and epoch on `val` (on `train` when `val` is
-/// empty); the dense features are standardised by `scale`. With `vectors`, each prompt's mean
-/// token vector ([`BucketVectors::mean`], standardised over `train`) is a further input, folded
-/// into the unigram rows of the exported net. Tiers are fitted in parallel, each
-/// with its own seeded order (seed, tier), so the result does not depend on the thread count.
-/// `epochs` counts every penalty's epochs; `best_epoch` is the latest kept over the tiers (1 is
-/// the first epoch of the first penalty); `val_loss` is over every validation cell.
+/// The numeric features' scale in the dense part, against the mean vector's (whose centred
+/// square norm is 1 on average): standardised, then times this.
+pub const NUMERIC_SCALE: f64 = 0.3;
+
+/// Fit on `train`, choosing on `val` (on `train` when `val` is empty) one penalty for every tier.
+/// Two parts, per tier:
+/// 1. the dense part, exactly: ridge logistic regression ([`crate::ridge`]) on the standardised
+///    numeric features and, with `vectors`, each prompt's mean token vector projected on its
+///    leading principal directions; one `C` of [`ridge::C_GRID`] for all tiers, the one with
+///    the lowest validation loss summed over the tiers;
+/// 2. the bag of buckets, by AdaGrad with the dense part's logit as an offset, every penalty
+///    of `cfg.l2` for `cfg.epochs` epochs; one step for all tiers (step 0: no bag), again by
+///    summed validation loss.
+///
+/// One choice for all tiers keeps their probabilities comparable: chosen per tier, the
+/// penalties differed from tier to tier and the policy compared a sharp tier with a flat one.
+/// Tiers are fitted in parallel, each with its own seeded order, so the result does not
+/// depend on the thread count. `epochs` counts the bag's epochs; `best_epoch` is the step
+/// kept; `val_loss` is over every validation cell.
 pub fn fit(
     data: &Dataset,
     train: &[usize],
@@ -105,7 +120,7 @@ pub fn fit(
         Some(v) => data.examples.par_iter().map(|e| v.mean(e)).collect(),
         None => Vec::new(),
     };
-    let statics = vectors.map(|v| Statics::fit(v, &means, train));
+    let statics = vectors.map(|v| Statics::fit(v, &means, train, seed));
     let xs: Vec<Row> = data
         .examples
         .par_iter()
@@ -117,156 +132,232 @@ pub fn fit(
                 .zip(&e.weights)
                 .filter_map(|(b, &w)| rows.binary_search(b).ok().map(|r| (r as u32, w)))
                 .collect();
-            let mut dense = Vec::with_capacity(e.dense.len());
-            scale.apply(&e.dense, &mut dense);
+            let mut num = Vec::with_capacity(e.dense.len());
+            scale.apply(&e.dense, &mut num);
+            let mut dense: Vec<f64> = num.iter().map(|&x| x as f64 * NUMERIC_SCALE).collect();
             if let Some(s) = &statics {
-                dense.extend(s.standardised(&means[p]));
+                dense.extend(s.project(&means[p]));
             }
             Row { sparse, dense }
         })
         .collect();
     let d = xs.first().map_or(0, |x| x.dense.len());
-    let d_num = d - statics.as_ref().map_or(0, |s| s.mu.len());
+    let d_num = d - statics.as_ref().map_or(0, |s| s.basis.len());
     let judge = if val.is_empty() { train } else { val };
-    let cells = |set: &[usize], t: usize| -> Vec<(usize, f32)> {
+    let cells = |set: &[usize], t: usize| -> Vec<(usize, f64)> {
         set.iter()
             .filter(|&&p| data.mask[p * nt + t] > 0.0)
-            .map(|&p| (p, data.y[p * nt + t]))
+            .map(|&p| (p, data.y[p * nt + t] as f64))
             .collect()
     };
-    let fits: Vec<(Fit, f64, usize, usize)> = (0..nt)
+    let ridge_cells = |set: &[(usize, f64)]| -> Vec<(&[f64], f64, f64)> {
+        set.iter()
+            .map(|&(p, y)| (xs[p].dense.as_slice(), y, 0.0))
+            .collect()
+    };
+    // 1. The dense part: each tier's path over the grid, then one C for all.
+    let paths: Vec<(Vec<Ridge>, Vec<f64>)> = (0..nt)
         .into_par_iter()
         .map(|t| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9e37_79b9));
-            let mut tr = cells(train, t);
-            let va = cells(judge, t);
-            let (pos, n) = tr
-                .iter()
-                .fold((1.0f32, 2.0f32), |(p, n), c| (p + c.1, n + 1.0));
-            let start = Fit {
-                w: vec![0.0; rows.len()],
-                u: vec![0.0; d],
-                b: (pos / (n - pos)).ln(),
+            let (tr, va) = (cells(train, t), cells(judge, t));
+            let (tr, va) = (ridge_cells(&tr), ridge_cells(&va));
+            let pos = tr.iter().map(|c| c.1).sum::<f64>() + 0.5;
+            let mut r = Ridge {
+                w: vec![0.0; d],
+                b: (pos / (tr.len() as f64 + 1.0 - pos)).ln(),
             };
-            let mut best = (loss(&start, &xs, &va), start.clone(), 0);
-            let mut epoch = 0;
-            for &l2 in &cfg.l2 {
-                let mut f = start.clone();
-                let mut g2w = vec![1e-8f32; rows.len()];
-                let mut g2u = vec![1e-8f32; d];
-                let mut g2b = 1e-8f32;
-                for _ in 0..cfg.epochs {
-                    epoch += 1;
-                    tr.shuffle(&mut rng);
-                    for &(p, y) in &tr {
-                        let x = &xs[p];
-                        let g = 1.0 / (1.0 + (-f.logit(x)).exp()) - y;
-                        for &(r, v) in &x.sparse {
-                            let r = r as usize;
-                            let gk = g * v + l2 * f.w[r];
-                            g2w[r] += gk * gk;
-                            f.w[r] -= cfg.lr * gk / g2w[r].sqrt();
-                        }
-                        for (k, &v) in x.dense.iter().enumerate() {
-                            let gk = g * v + l2 * f.u[k];
-                            g2u[k] += gk * gk;
-                            f.u[k] -= cfg.lr * gk / g2u[k].sqrt();
-                        }
-                        g2b += g * g;
-                        f.b -= cfg.lr * g / g2b.sqrt();
-                    }
-                    let l = loss(&f, &xs, &va);
-                    if l < best.0 - 1e-6 {
-                        best = (l, f.clone(), epoch);
-                    }
-                }
+            let mut fits = Vec::new();
+            let mut losses = Vec::new();
+            for c in ridge::C_GRID {
+                r = ridge::fit(&tr, c, &r);
+                losses.push(ridge::log_loss(&r, &va));
+                fits.push(r.clone());
             }
-            (best.1, best.0, best.2, va.len())
+            (fits, losses)
         })
         .collect();
-    let cells_n: usize = fits.iter().map(|f| f.3).sum();
-    let val_loss = fits.iter().map(|f| f.1 * f.3 as f64).sum::<f64>() / cells_n.max(1) as f64;
-    let best_epoch = fits.iter().map(|f| f.2).max().unwrap_or(0);
-    let fits: Vec<Fit> = fits.into_iter().map(|f| f.0).collect();
+    let c_best = argmin(&summed(paths.iter().map(|p| p.1.as_slice())));
+    let dense: Vec<Ridge> = paths
+        .into_iter()
+        .map(|mut p| p.0.swap_remove(c_best))
+        .collect();
+    // 2. The bag, with the dense logit as an offset.
+    let run = |t: usize, keep: usize| -> (Vec<f64>, Vec<f32>, usize) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9e37_79b9));
+        let offset: Vec<f32> = xs.iter().map(|x| dense[t].logit(&x.dense) as f32).collect();
+        let mut tr = cells(train, t);
+        let va = cells(judge, t);
+        let bag = |w: &[f32], p: usize| -> f32 {
+            offset[p]
+                + xs[p]
+                    .sparse
+                    .iter()
+                    .map(|&(r, v)| w[r as usize] * v)
+                    .sum::<f32>()
+        };
+        let sum = |w: &[f32]| -> f64 {
+            va.iter()
+                .map(|&(p, y)| {
+                    let z = bag(w, p) as f64;
+                    z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()
+                })
+                .sum()
+        };
+        let mut losses = vec![sum(&vec![0.0; rows.len()])];
+        let mut kept = vec![0.0; rows.len()];
+        for &l2 in &cfg.l2 {
+            let mut w = vec![0.0f32; rows.len()];
+            let mut g2 = vec![1e-8f32; rows.len()];
+            for _ in 0..cfg.epochs {
+                tr.shuffle(&mut rng);
+                for &(p, y) in &tr {
+                    let g = 1.0 / (1.0 + (-bag(&w, p)).exp()) - y as f32;
+                    for &(r, v) in &xs[p].sparse {
+                        let r = r as usize;
+                        let gk = g * v + l2 * w[r];
+                        g2[r] += gk * gk;
+                        w[r] -= cfg.lr * gk / g2[r].sqrt();
+                    }
+                }
+                losses.push(sum(&w));
+                if losses.len() - 1 == keep {
+                    kept = w.clone();
+                }
+            }
+        }
+        (losses, kept, va.len())
+    };
+    let first: Vec<Vec<f64>> = (0..nt)
+        .into_par_iter()
+        .map(|t| run(t, usize::MAX).0)
+        .collect();
+    let step = argmin(&summed(first.iter().map(Vec::as_slice)));
+    let bags: Vec<(Vec<f64>, Vec<f32>, usize)> =
+        (0..nt).into_par_iter().map(|t| run(t, step)).collect();
+    let cells_n: usize = bags.iter().map(|b| b.2).sum();
+    let val_loss = bags.iter().map(|b| b.0[step]).sum::<f64>() / cells_n.max(1) as f64;
+    let fits: Vec<Fit> = bags
+        .into_iter()
+        .zip(&dense)
+        .map(|((_, w, _), r)| Fit {
+            w,
+            // The served net reads the standardised numeric features.
+            u: r.w
+                .iter()
+                .enumerate()
+                .map(|(k, &u)| (if k < d_num { u * NUMERIC_SCALE } else { u }) as f32)
+                .collect(),
+            b: r.b as f32,
+        })
+        .collect();
     Trained {
         net: match &statics {
             Some(s) => s.fold(as_net(&fits, rows, row_prompts, d_num), &fits, d_num),
             None => as_net(&fits, rows, row_prompts, d),
         },
         epochs: cfg.epochs * cfg.l2.len(),
-        best_epoch,
+        best_epoch: step,
         val_loss,
     }
 }
 
-/// How much a 384-wide token vector's standardised coordinates are scaled down (wider ones by
-/// √(width / 384) more): AdaGrad's first steps move every weight by about its step, so
-/// hundreds of unit-scale inputs would swing the logit by hundreds. Chosen by 5-fold
-/// cross-validation with all-MiniLM-L6-v2 over fold seeds 21–40 among 1, 8, 20, 50 and 384 (at 1
-/// GSM8K fell 0.01 behind TF-IDF + LR; 8 was best on RouterBench MBPP and GSM8K), and checked
-/// on seeds 41–60, which no choice used.
-pub const VECTOR_DAMPING: f64 = 8.0;
+/// Per step, the sum over `losses` (each as long as the first).
+fn summed<'a>(losses: impl Iterator<Item = &'a [f64]>) -> Vec<f64> {
+    let mut total: Vec<f64> = Vec::new();
+    for l in losses {
+        total.resize(l.len(), 0.0);
+        total.iter_mut().zip(l).for_each(|(t, x)| *t += x);
+    }
+    total
+}
 
-/// The mean token vector input of the linear member: the buckets' vectors, and the mean and
-/// spread (times the damping) of each coordinate over the training prompts.
+/// The first index of the smallest value (a later one must be lower by a relative 1e-9).
+fn argmin(xs: &[f64]) -> usize {
+    (0..xs.len()).fold(0, |b, k| {
+        if xs[k] < xs[b] - 1e-9 * xs[b].abs() {
+            k
+        } else {
+            b
+        }
+    })
+}
+
+/// The mean token vector input of the linear member: its mean over the training prompts, the
+/// root mean square norm of the centred vectors (one scale for every direction, so the
+/// embedding's geometry is kept), and an orthonormal basis of its [`VECTOR_DIRECTIONS`]
+/// leading principal directions.
 struct Statics<'a> {
     vectors: &'a BucketVectors,
-    mu: Vec<f32>,
-    sd: Vec<f32>,
+    mu: Vec<f64>,
+    scale: f64,
+    basis: Vec<Vec<f64>>,
 }
 
 impl<'a> Statics<'a> {
-    /// From `means`, every prompt's mean token vector; the spread over `train`'s.
-    fn fit(vectors: &'a BucketVectors, means: &[Vec<f32>], train: &[usize]) -> Self {
+    /// From `means`, every prompt's mean token vector; fitted over `train`'s.
+    fn fit(vectors: &'a BucketVectors, means: &[Vec<f32>], train: &[usize], seed: u64) -> Self {
         let dim = vectors.dim;
         let n = train.len().max(1) as f64;
         let mut mu = vec![0f64; dim];
-        let mut sq = vec![0f64; dim];
         for m in train.iter().map(|&p| &means[p]) {
-            for j in 0..dim {
-                mu[j] += m[j] as f64 / n;
-                sq[j] += (m[j] as f64).powi(2) / n;
-            }
+            mu.iter_mut().zip(m).for_each(|(a, &x)| *a += x as f64 / n);
         }
-        // A coordinate that does not vary over training gets a spread of 1 (its weight then
-        // stays near 0 and nothing is divided by 0).
-        let k = VECTOR_DAMPING * (dim as f64 / 384.0).sqrt();
-        let sd = (0..dim)
-            .map(|j| match (sq[j] - mu[j] * mu[j]).max(0.0).sqrt() {
-                s if s > 1e-9 => (s * k) as f32,
-                _ => 1.0,
+        let sq: f64 = train
+            .iter()
+            .map(|&p| {
+                means[p]
+                    .iter()
+                    .zip(&mu)
+                    .map(|(&x, m)| (x as f64 - m).powi(2))
+                    .sum::<f64>()
             })
-            .collect();
+            .sum::<f64>()
+            / n;
+        let rows: Vec<&[f32]> = train.iter().map(|&p| means[p].as_slice()).collect();
         Statics {
             vectors,
-            mu: mu.into_iter().map(|x| x as f32).collect(),
-            sd,
+            basis: ridge::principal_subspace(&rows, &mu, VECTOR_DIRECTIONS, seed),
+            scale: if sq > 1e-18 { sq.sqrt() } else { 1.0 },
+            mu,
         }
     }
 
-    /// A prompt's mean token vector, standardised.
-    fn standardised<'e>(&'e self, m: &'e [f32]) -> impl Iterator<Item = f32> + 'e {
-        m.iter()
-            .zip(self.mu.iter().zip(&self.sd))
-            .map(|(x, (mu, sd))| (x - mu) / sd)
+    /// A prompt's mean token vector, centred, scaled and projected on the basis.
+    fn project(&self, m: &[f32]) -> Vec<f64> {
+        self.basis
+            .iter()
+            .map(|q| {
+                q.iter()
+                    .zip(m.iter().zip(&self.mu))
+                    .map(|(q, (&x, mu))| q * (x as f64 - mu))
+                    .sum::<f64>()
+                    / self.scale
+            })
+            .collect()
+    }
+
+    /// Tier weights `u` on the projection as weights on the raw mean vector's coordinates.
+    fn coordinates(&self, u: &[f32]) -> Vec<f64> {
+        let mut out = vec![0f64; self.mu.len()];
+        for (q, &u) in self.basis.iter().zip(u) {
+            out.iter_mut()
+                .zip(q)
+                .for_each(|(o, q)| *o += u as f64 * q / self.scale);
+        }
+        out
     }
 
     /// `net` (the regressions on the bag and the first `d_num` dense inputs) with each tier's
-    /// weights `u` on the standardised vector folded in: bucket b's column t gains
-    /// `Σ_j u_j / sd_j · v_b[j]` (a row is added for every bucket that holds a token's vector)
-    /// and the output bias `−Σ_j u_j · mu_j / sd_j`; the ReLU shifts are widened to match.
+    /// weights `u` on the projected vector folded in: bucket b's column t gains
+    /// `e_t · v_b`, `e_t` the weights on the coordinates ([`Statics::coordinates`]) (a row is
+    /// added for every bucket that holds a token's vector), and the output bias `−e_t · mu`;
+    /// the ReLU shifts are widened to match.
     fn fold(&self, mut net: Net, fits: &[Fit], d_num: usize) -> Net {
         let nt = fits.len();
         let v = self.vectors;
-        let scaled: Vec<Vec<f32>> = fits
+        let coords: Vec<Vec<f64>> = fits
             .iter()
-            .map(|f| {
-                f.u[d_num..]
-                    .iter()
-                    .zip(&self.sd)
-                    .map(|(u, s)| u / s)
-                    .collect()
-            })
+            .map(|f| self.coordinates(&f.u[d_num..]))
             .collect();
         // The union of the bag's rows and the vector buckets, sorted.
         let mut rows: Vec<u32> = net.rows.iter().chain(&v.buckets).copied().collect();
@@ -281,24 +372,20 @@ impl<'a> Statics<'a> {
                 row_prompts[i] = net.row_prompts[r];
             }
             if let Some(x) = v.get(b) {
-                for (o, w) in out.iter_mut().zip(&scaled) {
-                    *o += w.iter().zip(x).map(|(w, x)| w * x).sum::<f32>();
+                for (o, e) in out.iter_mut().zip(&coords) {
+                    *o += e.iter().zip(x).map(|(e, &x)| e * x as f64).sum::<f64>() as f32;
                 }
             }
         }
         for (t, f) in fits.iter().enumerate() {
-            let shift: f32 = f.u[d_num..]
-                .iter()
-                .zip(self.mu.iter().zip(&self.sd))
-                .map(|(u, (m, s))| u * m / s)
-                .sum();
+            let shift: f64 = coords[t].iter().zip(&self.mu).map(|(e, m)| e * m).sum();
             let bound = (0..rows.len())
                 .map(|i| embedding[i * nt + t].abs())
                 .fold(0f32, f32::max)
                 + 1.0;
             // Hidden unit t: column t plus `bound` (never cut by the ReLU); output t removes it.
             net.layers.b1[t] = bound;
-            net.layers.b2[t] = f.b - shift - bound;
+            net.layers.b2[t] = f.b - shift as f32 - bound;
         }
         net.rows = rows;
         net.row_prompts = row_prompts;
@@ -376,7 +463,7 @@ mod tests {
             let x: Vec<f32> = (0..d).map(|_| rng.random_range(-3.0..3.0)).collect();
             let row = Row {
                 sparse: bag.clone(),
-                dense: x.clone(),
+                dense: x.iter().map(|&x| x as f64).collect(),
             };
             for (t, (f, got)) in fits
                 .iter()
@@ -399,7 +486,7 @@ mod tests {
         let fits: Vec<Fit> = (0..3)
             .map(|_| Fit {
                 w: (0..rows).map(|_| r(-3.0, 3.0)).collect(),
-                u: (0..d_num + dim).map(|_| r(-1.0, 1.0)).collect(),
+                u: (0..d_num + 2).map(|_| r(-1.0, 1.0)).collect(),
                 b: r(-1.0, 1.0),
             })
             .collect();
@@ -408,10 +495,14 @@ mod tests {
             dim,
             data: (0..3 * dim).map(|_| r(-2.0, 2.0)).collect(),
         };
+        // Any basis: the fold is exact for every projection.
         let statics = Statics {
             vectors: &vectors,
-            mu: (0..dim).map(|_| r(-0.5, 0.5)).collect(),
-            sd: (0..dim).map(|_| r(0.2, 2.0)).collect(),
+            mu: (0..dim).map(|_| r(-0.5, 0.5) as f64).collect(),
+            scale: r(0.2, 2.0) as f64,
+            basis: (0..2)
+                .map(|_| (0..dim).map(|_| r(-1.0, 1.0) as f64).collect())
+                .collect(),
         };
         let plain = as_net(&fits, (0..rows as u32).collect(), vec![1; rows], d_num);
         let net = statics.fold(plain, &fits, d_num);
@@ -436,8 +527,8 @@ mod tests {
                     .collect(),
                 dense: x
                     .iter()
-                    .copied()
-                    .chain(statics.standardised(&vectors.mean(&e)))
+                    .map(|&x| x as f64)
+                    .chain(statics.project(&vectors.mean(&e)))
                     .collect(),
             };
             let bag: Vec<(u32, f32)> = buckets.iter().copied().zip(weights).collect();
@@ -449,6 +540,103 @@ mod tests {
                 assert!((f.logit(&row) - got).abs() < 1e-4, "tier {t}");
             }
         }
+    }
+
+    /// Tier 0 follows a feature, tier 1 is a coin toss. Chosen per tier, tier 1's validation
+    /// loss would pick the strongest penalty and tier 0 a weak one; chosen once, both tiers'
+    /// dense weights are the exact ridge fit at the same C.
+    #[test]
+    fn one_penalty_serves_every_tier() {
+        let n = 300;
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let examples: Vec<Example> = (0..n)
+            .map(|_| Example {
+                buckets: vec![],
+                weights: vec![],
+                dense: vec![rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)],
+            })
+            .collect();
+        let y: Vec<f32> = examples
+            .iter()
+            .flat_map(|e| {
+                [
+                    (e.dense[0] > 0.0) as u8 as f32,
+                    rng.random_range(0..2) as f32,
+                ]
+            })
+            .collect();
+        let data = Dataset {
+            examples,
+            mask: vec![1.0; 2 * n],
+            y,
+            tiers: 2,
+        };
+        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
+        let scale = DenseScale::fit(&data, &train, 2, 0.1);
+        let out = fit(
+            &data,
+            &train,
+            &val,
+            &scale,
+            &LinearConfig::default(),
+            3,
+            None,
+        );
+        // Which C of the grid gives each tier's served dense weights.
+        let input = |p: usize| -> Vec<f64> {
+            let mut x = Vec::new();
+            scale.apply(&data.examples[p].dense, &mut x);
+            x.iter().map(|&x| x as f64 * NUMERIC_SCALE).collect()
+        };
+        let inputs: Vec<Vec<f64>> = (0..n).map(input).collect();
+        let grid_index = |t: usize| -> usize {
+            let cells: Vec<(&[f64], f64, f64)> = train
+                .iter()
+                .map(|&p| (inputs[p].as_slice(), data.y[p * 2 + t] as f64, 0.0))
+                .collect();
+            let served = &out.net.skip[t * 2..t * 2 + 2];
+            let mut r = Ridge {
+                w: vec![0.0; 2],
+                b: 0.0,
+            };
+            let mut found = None;
+            for (j, c) in ridge::C_GRID.into_iter().enumerate() {
+                r = ridge::fit(&cells, c, &r);
+                let close =
+                    r.w.iter()
+                        .zip(served)
+                        .all(|(w, &s)| (w * NUMERIC_SCALE - s as f64).abs() < 1e-4);
+                if close {
+                    found = Some(j);
+                }
+            }
+            found.unwrap_or_else(|| panic!("tier {t}: {served:?} is no grid fit"))
+        };
+        let j = grid_index(0);
+        assert!(
+            j >= 2,
+            "tier 0 is learnable: a weak penalty, got C index {j}"
+        );
+        assert_eq!(grid_index(1), j);
+        // The premise: on its own, tier 1's validation loss picks another C.
+        let cells = |set: &[usize]| -> Vec<(&[f64], f64, f64)> {
+            set.iter()
+                .map(|&p| (inputs[p].as_slice(), data.y[p * 2 + 1] as f64, 0.0))
+                .collect()
+        };
+        let (tr, va) = (cells(&train), cells(&val));
+        let mut r = Ridge {
+            w: vec![0.0; 2],
+            b: 0.0,
+        };
+        let own: Vec<f64> = ridge::C_GRID
+            .into_iter()
+            .map(|c| {
+                r = ridge::fit(&tr, c, &r);
+                ridge::log_loss(&r, &va)
+            })
+            .collect();
+        assert_ne!(argmin(&own), j, "{own:?}");
     }
 
     /// Prompts whose bucket 1 or 2 decides the pass of tier 0 (tier 1 always passes): the fit
