@@ -181,65 +181,45 @@ pub fn fit(
         .into_iter()
         .map(|mut p| p.0.swap_remove(c_best))
         .collect();
-    // 2. The bag, with the dense logit as an offset.
-    let run = |t: usize, keep: usize| -> (Vec<f64>, Vec<f32>, usize) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9e37_79b9));
-        let offset: Vec<f32> = xs.iter().map(|x| dense[t].logit(&x.dense) as f32).collect();
-        let mut tr = cells(train, t);
-        let va = cells(judge, t);
-        let bag = |w: &[f32], p: usize| -> f32 {
-            offset[p]
-                + xs[p]
-                    .sparse
-                    .iter()
-                    .map(|&(r, v)| w[r as usize] * v)
-                    .sum::<f32>()
-        };
-        let sum = |w: &[f32]| -> f64 {
-            va.iter()
-                .map(|&(p, y)| {
-                    let z = bag(w, p) as f64;
-                    z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()
-                })
-                .sum()
-        };
-        let mut losses = vec![sum(&vec![0.0; rows.len()])];
-        let mut kept = vec![0.0; rows.len()];
-        for &l2 in &cfg.l2 {
-            let mut w = vec![0.0f32; rows.len()];
-            let mut g2 = vec![1e-8f32; rows.len()];
-            for _ in 0..cfg.epochs {
-                tr.shuffle(&mut rng);
-                for &(p, y) in &tr {
-                    let g = 1.0 / (1.0 + (-bag(&w, p)).exp()) - y as f32;
-                    for &(r, v) in &xs[p].sparse {
-                        let r = r as usize;
-                        let gk = g * v + l2 * w[r];
-                        g2[r] += gk * gk;
-                        w[r] -= cfg.lr * gk / g2[r].sqrt();
-                    }
-                }
-                losses.push(sum(&w));
-                if losses.len() - 1 == keep {
-                    kept = w.clone();
-                }
+    // 2. The bag, with the dense logit as an offset: the tiers step through the same epochs
+    // in lockstep, and every tier's weights are kept whenever the summed validation loss is the
+    // lowest yet (step 0: no bag weights).
+    let mut tiers: Vec<BagFit> = (0..nt)
+        .map(|t| BagFit {
+            rng: ChaCha8Rng::seed_from_u64(seed ^ (t as u64).wrapping_mul(0x9e37_79b9)),
+            offset: xs.iter().map(|x| dense[t].logit(&x.dense) as f32).collect(),
+            train: cells(train, t),
+            val: cells(judge, t),
+            w: vec![0.0; rows.len()],
+            g2: Vec::new(),
+        })
+        .collect();
+    let val_sums = |tiers: &[BagFit]| -> f64 { tiers.par_iter().map(|b| b.val_loss(&xs)).sum() };
+    let mut best = (val_sums(&tiers), 0usize);
+    let mut kept: Vec<Vec<f32>> = vec![vec![0.0; rows.len()]; nt];
+    let mut step = 0;
+    for &l2 in &cfg.l2 {
+        for b in &mut tiers {
+            b.w.iter_mut().for_each(|w| *w = 0.0);
+            b.g2 = vec![1e-8; rows.len()];
+        }
+        for _ in 0..cfg.epochs {
+            step += 1;
+            tiers.par_iter_mut().for_each(|b| b.epoch(&xs, l2, cfg.lr));
+            let total = val_sums(&tiers);
+            if total < best.0 - 1e-9 * best.0.abs() {
+                best = (total, step);
+                kept = tiers.iter().map(|b| b.w.clone()).collect();
             }
         }
-        (losses, kept, va.len())
-    };
-    let first: Vec<Vec<f64>> = (0..nt)
-        .into_par_iter()
-        .map(|t| run(t, usize::MAX).0)
-        .collect();
-    let step = argmin(&summed(first.iter().map(Vec::as_slice)));
-    let bags: Vec<(Vec<f64>, Vec<f32>, usize)> =
-        (0..nt).into_par_iter().map(|t| run(t, step)).collect();
-    let cells_n: usize = bags.iter().map(|b| b.2).sum();
-    let val_loss = bags.iter().map(|b| b.0[step]).sum::<f64>() / cells_n.max(1) as f64;
+    }
+    let cells_n: usize = tiers.iter().map(|b| b.val.len()).sum();
+    let (val_loss, step) = (best.0 / cells_n.max(1) as f64, best.1);
+    let bags = kept;
     let fits: Vec<Fit> = bags
         .into_iter()
         .zip(&dense)
-        .map(|((_, w, _), r)| Fit {
+        .map(|(w, r)| Fit {
             w,
             // The served net reads the standardised numeric features.
             u: r.w
@@ -258,6 +238,55 @@ pub fn fit(
         epochs: cfg.epochs * cfg.l2.len(),
         best_epoch: step,
         val_loss,
+    }
+}
+
+/// One tier's bag weights in training: its AdaGrad state, seeded order, and the dense part's
+/// logit of every prompt as an offset.
+struct BagFit {
+    rng: ChaCha8Rng,
+    offset: Vec<f32>,
+    train: Vec<(usize, f64)>,
+    val: Vec<(usize, f64)>,
+    w: Vec<f32>,
+    g2: Vec<f32>,
+}
+
+impl BagFit {
+    fn logit(&self, xs: &[Row], p: usize) -> f32 {
+        self.offset[p]
+            + xs[p]
+                .sparse
+                .iter()
+                .map(|&(r, v)| self.w[r as usize] * v)
+                .sum::<f32>()
+    }
+
+    /// Summed log loss over the validation cells.
+    fn val_loss(&self, xs: &[Row]) -> f64 {
+        self.val
+            .iter()
+            .map(|&(p, y)| {
+                let z = self.logit(xs, p) as f64;
+                z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()
+            })
+            .sum()
+    }
+
+    /// One AdaGrad epoch over the training cells in a fresh seeded order.
+    fn epoch(&mut self, xs: &[Row], l2: f32, lr: f32) {
+        let mut order = std::mem::take(&mut self.train);
+        order.shuffle(&mut self.rng);
+        for &(p, y) in &order {
+            let g = 1.0 / (1.0 + (-self.logit(xs, p)).exp()) - y as f32;
+            for &(r, v) in &xs[p].sparse {
+                let r = r as usize;
+                let gk = g * v + l2 * self.w[r];
+                self.g2[r] += gk * gk;
+                self.w[r] -= lr * gk / self.g2[r].sqrt();
+            }
+        }
+        self.train = order;
     }
 }
 
