@@ -79,10 +79,7 @@ pub fn fit_platt_toward(z: &[f32], y: &[f32], prior: Platt, kappa: f64) -> Platt
     let loss = |a: f64, b: f64| -> f64 {
         z.iter()
             .zip(&t)
-            .map(|(&zi, &ti)| {
-                let x = a * zi as f64 + b;
-                x.max(0.0) - x * ti + (-x.abs()).exp().ln_1p()
-            })
+            .map(|(&zi, &ti)| crate::ridge::bce(a * zi as f64 + b, ti))
             .sum::<f64>()
             + 0.5 * kappa * ((a - prior.a).powi(2) + (b - prior.b).powi(2))
     };

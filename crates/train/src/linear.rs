@@ -266,10 +266,7 @@ impl BagFit {
     fn val_loss(&self, xs: &[Row]) -> f64 {
         self.val
             .iter()
-            .map(|&(p, y)| {
-                let z = self.logit(xs, p) as f64;
-                z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()
-            })
+            .map(|&(p, y)| ridge::bce(self.logit(xs, p) as f64, y))
             .sum()
     }
 

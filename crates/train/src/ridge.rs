@@ -28,19 +28,15 @@ impl Ridge {
     }
 }
 
-fn softplus(z: f64) -> f64 {
-    z.max(0.0) + (-z.abs()).exp().ln_1p()
+/// The log loss of logit `z` against label `y` in its stable form,
+/// `max(z, 0) − z·y + ln(1 + e^−|z|)`.
+pub fn bce(z: f64, y: f64) -> f64 {
+    z.max(0.0) - z * y + (-z.abs()).exp().ln_1p()
 }
 
 /// Summed log loss of `r` on the `(input, label, offset)` cells.
 pub fn log_loss(r: &Ridge, cells: &[(&[f64], f64, f64)]) -> f64 {
-    cells
-        .iter()
-        .map(|&(x, y, o)| {
-            let z = r.logit(x) + o;
-            softplus(z) - y * z
-        })
-        .sum()
+    cells.iter().map(|&(x, y, o)| bce(r.logit(x) + o, y)).sum()
 }
 
 /// Minimise `Σ log loss(x·w + b + offset, y) + ||w||² / (2c)` over `cells` by Newton's method
