@@ -155,16 +155,20 @@ pub fn fit(
             .map(|&(p, y)| (xs[p].dense.as_slice(), y, 0.0))
             .collect()
     };
-    // 1. The dense part: each tier's path over the grid, then one C for all.
+    // 1. The dense part: each tier's path over the grid, then one C for all. One pass and one
+    // fail at input 0 join each tier's training cells, so a tier that passed (or failed) every
+    // training prompt gets a finite bias: the rate (passes + 1) / (cells + 2).
+    let zeros = vec![0.0; d];
     let paths: Vec<(Vec<Ridge>, Vec<f64>)> = (0..nt)
         .into_par_iter()
         .map(|t| {
             let (tr, va) = (cells(train, t), cells(judge, t));
-            let (tr, va) = (ridge_cells(&tr), ridge_cells(&va));
-            let pos = tr.iter().map(|c| c.1).sum::<f64>() + 0.5;
+            let (mut tr, va) = (ridge_cells(&tr), ridge_cells(&va));
+            tr.extend([(zeros.as_slice(), 1.0, 0.0), (zeros.as_slice(), 0.0, 0.0)]);
+            let pos = tr.iter().map(|c| c.1).sum::<f64>();
             let mut r = Ridge {
                 w: vec![0.0; d],
-                b: (pos / (tr.len() as f64 + 1.0 - pos)).ln(),
+                b: (pos / (tr.len() as f64 - pos)).ln(),
             };
             let mut fits = Vec::new();
             let mut losses = Vec::new();
@@ -663,6 +667,41 @@ mod tests {
             })
             .collect();
         assert_ne!(argmin(&own), j, "{own:?}");
+    }
+
+    /// A tier that passed every training prompt keeps a finite bias near the smoothed rate
+    /// (without the two pseudo-cells Newton would push it toward +∞).
+    #[test]
+    fn a_tier_that_always_passed_gets_a_finite_bias() {
+        let n = 100;
+        let examples: Vec<Example> = (0..n)
+            .map(|i| Example {
+                buckets: vec![],
+                weights: vec![],
+                dense: vec![(i % 7) as f32],
+            })
+            .collect();
+        let y: Vec<f32> = (0..n).flat_map(|i| [1.0, (i % 2) as f32]).collect();
+        let data = Dataset {
+            examples,
+            mask: vec![1.0; 2 * n],
+            y,
+            tiers: 2,
+        };
+        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
+        let scale = DenseScale::fit(&data, &train, 1, 0.1);
+        let out = fit(
+            &data,
+            &train,
+            &val,
+            &scale,
+            &LinearConfig::default(),
+            1,
+            None,
+        );
+        let z = reference_logits(&out.net, &[], &[0.0]);
+        // (80 + 1) / (80 + 2) is a logit of 4.4.
+        assert!(z[0] > 3.0 && z[0] < 6.0, "{z:?}");
     }
 
     /// Prompts whose bucket 1 or 2 decides the pass of tier 0 (tier 1 always passes): the fit
