@@ -155,20 +155,17 @@ pub fn fit(
             .map(|&(p, y)| (xs[p].dense.as_slice(), y, 0.0))
             .collect()
     };
-    // 1. The dense part: each tier's path over the grid, then one C for all. One pass and one
-    // fail at input 0 join each tier's training cells, so a tier that passed (or failed) every
-    // training prompt gets a finite bias: the rate (passes + 1) / (cells + 2).
-    let zeros = vec![0.0; d];
+    // 1. The dense part: each tier's path over the grid (from the smoothed pass rate that
+    // `ridge::fit`'s bias prior keeps), then one C for all.
     let paths: Vec<(Vec<Ridge>, Vec<f64>)> = (0..nt)
         .into_par_iter()
         .map(|t| {
             let (tr, va) = (cells(train, t), cells(judge, t));
-            let (mut tr, va) = (ridge_cells(&tr), ridge_cells(&va));
-            tr.extend([(zeros.as_slice(), 1.0, 0.0), (zeros.as_slice(), 0.0, 0.0)]);
-            let pos = tr.iter().map(|c| c.1).sum::<f64>();
+            let (tr, va) = (ridge_cells(&tr), ridge_cells(&va));
+            let pos = tr.iter().map(|c| c.1).sum::<f64>() + 1.0;
             let mut r = Ridge {
                 w: vec![0.0; d],
-                b: (pos / (tr.len() as f64 - pos)).ln(),
+                b: (pos / (tr.len() as f64 + 2.0 - pos)).ln(),
             };
             let mut fits = Vec::new();
             let mut losses = Vec::new();
@@ -219,8 +216,7 @@ pub fn fit(
     }
     let cells_n: usize = tiers.iter().map(|b| b.val.len()).sum();
     let (val_loss, step) = (best.0 / cells_n.max(1) as f64, best.1);
-    let bags = kept;
-    let fits: Vec<Fit> = bags
+    let fits: Vec<Fit> = kept
         .into_iter()
         .zip(&dense)
         .map(|(w, r)| Fit {
@@ -572,6 +568,33 @@ mod tests {
         }
     }
 
+    /// Two tiers with every outcome known; every fifth prompt validates.
+    struct TwoTiers {
+        data: Dataset,
+        train: Vec<usize>,
+        val: Vec<usize>,
+        scale: DenseScale,
+    }
+
+    fn two_tiers(examples: Vec<Example>, y: Vec<f32>) -> TwoTiers {
+        let n = examples.len();
+        let continuous = examples[0].dense.len();
+        let data = Dataset {
+            examples,
+            mask: vec![1.0; 2 * n],
+            y,
+            tiers: 2,
+        };
+        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
+        let scale = DenseScale::fit(&data, &train, continuous, 0.1);
+        TwoTiers {
+            data,
+            train,
+            val,
+            scale,
+        }
+    }
+
     /// Tier 0 follows a feature, tier 1 is a coin toss. Chosen per tier, tier 1's validation
     /// loss would pick the strongest penalty and tier 0 a weak one; chosen once, both tiers'
     /// dense weights are the exact ridge fit at the same C.
@@ -595,14 +618,12 @@ mod tests {
                 ]
             })
             .collect();
-        let data = Dataset {
-            examples,
-            mask: vec![1.0; 2 * n],
-            y,
-            tiers: 2,
-        };
-        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
-        let scale = DenseScale::fit(&data, &train, 2, 0.1);
+        let TwoTiers {
+            data,
+            train,
+            val,
+            scale,
+        } = two_tiers(examples, y);
         let out = fit(
             &data,
             &train,
@@ -670,7 +691,7 @@ mod tests {
     }
 
     /// A tier that passed every training prompt keeps a finite bias near the smoothed rate
-    /// (without the two pseudo-cells Newton would push it toward +∞).
+    /// (without `ridge::fit`'s bias prior Newton would push it toward +∞).
     #[test]
     fn a_tier_that_always_passed_gets_a_finite_bias() {
         let n = 100;
@@ -682,14 +703,12 @@ mod tests {
             })
             .collect();
         let y: Vec<f32> = (0..n).flat_map(|i| [1.0, (i % 2) as f32]).collect();
-        let data = Dataset {
-            examples,
-            mask: vec![1.0; 2 * n],
-            y,
-            tiers: 2,
-        };
-        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
-        let scale = DenseScale::fit(&data, &train, 1, 0.1);
+        let TwoTiers {
+            data,
+            train,
+            val,
+            scale,
+        } = two_tiers(examples, y);
         let out = fit(
             &data,
             &train,
@@ -717,14 +736,12 @@ mod tests {
             })
             .collect();
         let y: Vec<f32> = (0..n).flat_map(|i| [(i % 2) as f32, 1.0]).collect();
-        let data = Dataset {
-            examples,
-            mask: vec![1.0; 2 * n],
-            y,
-            tiers: 2,
-        };
-        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
-        let scale = DenseScale::fit(&data, &train, 1, 0.1);
+        let TwoTiers {
+            data,
+            train,
+            val,
+            scale,
+        } = two_tiers(examples, y);
         let cfg = LinearConfig::default();
         let fit1 = fit(&data, &train, &val, &scale, &cfg, 9, None);
         let fit2 = fit(&data, &train, &val, &scale, &cfg, 9, None);

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Penalties `1 / C` tried (C as in scikit-learn: the objective is the summed log loss plus
-/// `||w||² / (2C)`; the bias is not penalised), strongest first.
+/// `||w||² / (2C)`; the bias is not penalised, but see [`fit`]), strongest first.
 pub const C_GRID: [f64; 6] = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0];
 
 /// Weights and bias of one regression.
@@ -39,14 +39,20 @@ pub fn log_loss(r: &Ridge, cells: &[(&[f64], f64, f64)]) -> f64 {
     cells.iter().map(|&(x, y, o)| bce(r.logit(x) + o, y)).sum()
 }
 
-/// Minimise `Σ log loss(x·w + b + offset, y) + ||w||² / (2c)` over `cells` by Newton's method
+/// Minimise `Σ log loss(x·w + b + offset, y) + ||w||² / (2c)` over `cells`, plus one pass and
+/// one fail at input 0 (the bias's prior: with cells that all pass, or all fail, the bias would
+/// otherwise run to ±∞; it stays at the rate (passes + 1) / (cells + 2)), by Newton's method
 /// from `start` (a warm start along a penalty path), to a step below 1e-8 or 50 iterations.
 pub fn fit(cells: &[(&[f64], f64, f64)], c: f64, start: &Ridge) -> Ridge {
     let d = start.w.len();
     let m = d + 1; // the bias last
     let alpha = 1.0 / c;
-    let objective =
-        |r: &Ridge| log_loss(r, cells) + 0.5 * alpha * r.w.iter().map(|w| w * w).sum::<f64>();
+    let objective = |r: &Ridge| {
+        log_loss(r, cells)
+            + bce(r.b, 1.0)
+            + bce(r.b, 0.0)
+            + 0.5 * alpha * r.w.iter().map(|w| w * w).sum::<f64>()
+    };
     let mut r = start.clone();
     let mut f = objective(&r);
     for _ in 0..50 {
@@ -69,7 +75,10 @@ pub fn fit(cells: &[(&[f64], f64, f64)], c: f64, start: &Ridge) -> Ridge {
             g[i] += alpha * r.w[i];
             h[i * m + i] += alpha;
         }
-        h[d * m + d] += 1e-9;
+        // The pass and the fail at input 0.
+        let p0 = 1.0 / (1.0 + (-r.b).exp());
+        g[d] += 2.0 * p0 - 1.0;
+        h[d * m + d] += 2.0 * p0 * (1.0 - p0) + 1e-9;
         for i in 0..m {
             for j in 0..i {
                 h[j * m + i] = h[i * m + j];
@@ -206,7 +215,8 @@ fn orthonormalise(q: &mut [Vec<f64>]) {
 mod tests {
     use super::*;
 
-    /// At the optimum the gradient vanishes: Σ (p − y) x + w / c = 0 and Σ (p − y) = 0.
+    /// At the optimum the gradient vanishes: Σ (p − y) x + w / c = 0 and
+    /// Σ (p − y) + (2 σ(b) − 1) = 0 (the bias's pass and fail at input 0).
     #[test]
     fn newton_reaches_the_penalised_optimum() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -240,6 +250,7 @@ mod tests {
                 g[4] += e;
             }
             (0..4).for_each(|i| g[i] += r.w[i] / c);
+            g[4] += 2.0 / (1.0 + (-r.b).exp()) - 1.0;
             assert!(g.iter().all(|v| v.abs() < 1e-6), "c {c}: {g:?}");
         }
         // A stronger penalty gives smaller weights.
