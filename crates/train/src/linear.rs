@@ -595,6 +595,22 @@ mod tests {
         }
     }
 
+    impl TwoTiers {
+        /// The linear member with the default settings.
+        fn fit(&self, seed: u64) -> Trained {
+            let cfg = LinearConfig::default();
+            fit(
+                &self.data,
+                &self.train,
+                &self.val,
+                &self.scale,
+                &cfg,
+                seed,
+                None,
+            )
+        }
+    }
+
     /// Tier 0 follows a feature, tier 1 is a coin toss. Chosen per tier, tier 1's validation
     /// loss would pick the strongest penalty and tier 0 a weak one; chosen once, both tiers'
     /// dense weights are the exact ridge fit at the same C.
@@ -618,21 +634,14 @@ mod tests {
                 ]
             })
             .collect();
+        let case = two_tiers(examples, y);
+        let out = case.fit(3);
         let TwoTiers {
             data,
             train,
             val,
             scale,
-        } = two_tiers(examples, y);
-        let out = fit(
-            &data,
-            &train,
-            &val,
-            &scale,
-            &LinearConfig::default(),
-            3,
-            None,
-        );
+        } = case;
         // Which C of the grid gives each tier's served dense weights.
         let input = |p: usize| -> Vec<f64> {
             let mut x = Vec::new();
@@ -703,21 +712,7 @@ mod tests {
             })
             .collect();
         let y: Vec<f32> = (0..n).flat_map(|i| [1.0, (i % 2) as f32]).collect();
-        let TwoTiers {
-            data,
-            train,
-            val,
-            scale,
-        } = two_tiers(examples, y);
-        let out = fit(
-            &data,
-            &train,
-            &val,
-            &scale,
-            &LinearConfig::default(),
-            1,
-            None,
-        );
+        let out = two_tiers(examples, y).fit(1);
         let z = reference_logits(&out.net, &[], &[0.0]);
         // (80 + 1) / (80 + 2) is a logit of 4.4.
         assert!(z[0] > 3.0 && z[0] < 6.0, "{z:?}");
