@@ -155,18 +155,14 @@ pub fn fit(
             .map(|&(p, y)| (xs[p].dense.as_slice(), y, 0.0))
             .collect()
     };
-    // 1. The dense part: each tier's path over the grid (from the smoothed pass rate that
-    // `ridge::fit`'s bias prior keeps), then one C for all.
+    // 1. The dense part: each tier's path over the grid (from `Ridge::start`), then one C for
+    // all.
     let paths: Vec<(Vec<Ridge>, Vec<f64>)> = (0..nt)
         .into_par_iter()
         .map(|t| {
             let (tr, va) = (cells(train, t), cells(judge, t));
             let (tr, va) = (ridge_cells(&tr), ridge_cells(&va));
-            let pos = tr.iter().map(|c| c.1).sum::<f64>() + 1.0;
-            let mut r = Ridge {
-                w: vec![0.0; d],
-                b: (pos / (tr.len() as f64 + 2.0 - pos)).ln(),
-            };
+            let mut r = Ridge::start(&tr, d);
             let mut fits = Vec::new();
             let mut losses = Vec::new();
             for c in ridge::C_GRID {
@@ -731,15 +727,8 @@ mod tests {
             })
             .collect();
         let y: Vec<f32> = (0..n).flat_map(|i| [(i % 2) as f32, 1.0]).collect();
-        let TwoTiers {
-            data,
-            train,
-            val,
-            scale,
-        } = two_tiers(examples, y);
-        let cfg = LinearConfig::default();
-        let fit1 = fit(&data, &train, &val, &scale, &cfg, 9, None);
-        let fit2 = fit(&data, &train, &val, &scale, &cfg, 9, None);
+        let case = two_tiers(examples, y);
+        let (fit1, fit2) = (case.fit(9), case.fit(9));
         assert_eq!(fit1.net.embedding, fit2.net.embedding);
         assert!(fit1.best_epoch >= 1 && fit1.best_epoch <= fit1.epochs);
         assert!(fit1.val_loss < 0.2, "{}", fit1.val_loss);

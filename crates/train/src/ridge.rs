@@ -22,6 +22,16 @@ pub struct Ridge {
 }
 
 impl Ridge {
+    /// The start of a penalty path over `cells` with `d` inputs: no weights, and the bias at the
+    /// logit of the rate [`fit`]'s bias prior keeps, (passes + 1) / (cells + 2).
+    pub fn start(cells: &[(&[f64], f64, f64)], d: usize) -> Ridge {
+        let pos = cells.iter().map(|c| c.1).sum::<f64>() + 1.0;
+        Ridge {
+            w: vec![0.0; d],
+            b: (pos / (cells.len() as f64 + 2.0 - pos)).ln(),
+        }
+    }
+
     /// The logit of input `x`.
     pub fn logit(&self, x: &[f64]) -> f64 {
         self.b + x.iter().zip(&self.w).map(|(x, w)| x * w).sum::<f64>()
