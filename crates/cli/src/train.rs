@@ -42,19 +42,27 @@ pub struct Args {
     #[arg(long)]
     own_splits: bool,
     /// MLP members of the ensemble (each its own seeded initialisation and batch order); their
-    /// calibrated logits are averaged in one net with the linear member's (steadier on small
-    /// logs; training takes that many times longer, and routing a little longer). 0 leaves the
-    /// linear member alone.
+    /// calibrated logits are averaged in one net with the linear and low-rank members' (steadier
+    /// on small logs; training takes that many times longer, and routing a little longer). 0
+    /// leaves the linear and low-rank members alone.
     #[arg(long, allow_negative_numbers = true, default_value_t = 4)]
     members: usize,
     /// Leave out the linear member (per-tier logistic regressions on the bag of tokens and the
     /// numeric features, averaged in next to the MLP members).
     #[arg(long)]
     no_linear: bool,
-    /// The linear member's share of the ensemble's averaged logit (the MLP members share the
-    /// rest equally).
+    /// The linear member's share of what the low-rank member leaves of the ensemble's averaged
+    /// logit (the MLP members share the rest equally).
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.4, value_parser = unit_share)]
     linear_share: f64,
+    /// Leave out the low-rank member (one ridge regression per tier on the bag of tokens, read
+    /// through 1, 2, 3 or one score per tier, whichever validates best: on few prompts and many
+    /// tiers it keeps the tiers' order where per-tier fits would scatter prompts on noise).
+    #[arg(long)]
+    no_lowrank: bool,
+    /// The low-rank member's share of the ensemble's averaged logit.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.5, value_parser = unit_share)]
+    lowrank_share: f64,
     /// Shrink the router's logits toward each tier's training pass rate: `s·logit + (1 − s)·prior`
     /// (1 trusts the prompt's features fully, 0 is the no-features prior router). Unset, it is
     /// chosen out of bag among 0.25, 0.5, 0.75 and 1 by the λ sweep's AIQ; below 1 only if that
@@ -169,6 +177,11 @@ pub fn run(a: Args) -> Result<()> {
         Some(l) => l.share = Some(a.linear_share),
         None => {}
     }
+    match opts.lowrank.as_mut() {
+        Some(_) if a.no_lowrank => opts.lowrank = None,
+        Some(l) => l.share = a.lowrank_share,
+        None => {}
+    }
     opts.check()?;
     let start = Instant::now();
     let set = read_logs(
@@ -210,6 +223,18 @@ pub fn run(a: Args) -> Result<()> {
             "linear member (seed {}): val loss {:.4}, bag weights from epoch {} of {} (0: none)",
             l.seed, l.val_loss, l.best_epoch, l.epochs
         );
+    }
+    for l in s.members.iter() {
+        if let Some(f) = l.lowrank {
+            eprintln!(
+                "low-rank member (seed {}): val loss {:.4}, {} score{} per prompt, penalty {}",
+                l.seed,
+                l.val_loss,
+                f.rank,
+                if f.rank == 1 { "" } else { "s" },
+                f.alpha
+            );
+        }
     }
     println!(
         "trained {} on {} prompts ({} trained some member / {} validated some member), {} \
@@ -298,9 +323,12 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
-/// `4 MLP members and a linear member`, `1 MLP member`, `a linear member`.
+/// `4 MLP members, a linear member and a low-rank member`, `1 MLP member`, `a linear member`.
 fn members_said(members: &[tierwise_router::artifact::MemberFit]) -> String {
-    let mlp = members.iter().filter(|m| !m.linear).count();
+    let mlp = members
+        .iter()
+        .filter(|m| !m.linear && m.lowrank.is_none())
+        .count();
     let mut parts = Vec::new();
     if mlp > 0 {
         parts.push(format!(
@@ -311,7 +339,13 @@ fn members_said(members: &[tierwise_router::artifact::MemberFit]) -> String {
     if members.iter().any(|m| m.linear) {
         parts.push("a linear member".to_string());
     }
-    parts.join(" and ")
+    if members.iter().any(|m| m.lowrank.is_some()) {
+        parts.push("a low-rank member".to_string());
+    }
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
+    }
 }
 
 /// What a router's λ falls short of, when no point of its validation curve meets `target`

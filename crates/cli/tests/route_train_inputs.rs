@@ -69,7 +69,7 @@ fn train_refuses_bad_options_and_a_tier_without_rows_before_training() {
         ),
         (
             &out,
-            &["--members", "0", "--no-linear"][..],
+            &["--members", "0", "--no-linear", "--no-lowrank"][..],
             "no member to train",
         ),
         (&logs, &[][..], "is a file: give a folder"),

@@ -188,6 +188,19 @@ pub struct MemberFit {
     /// epochs, and `best_epoch` is the kept one's, over all tiers at most).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub linear: bool,
+    /// The low-rank member's choices (`epochs` then counts the penalties tried, and
+    /// `best_epoch` is the kept one's, 1-based from the weakest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lowrank: Option<LowRankFit>,
+}
+
+/// What the low-rank member chose on its training and validation prompts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LowRankFit {
+    /// Scores per prompt that every tier reads.
+    pub rank: usize,
+    /// The ridge penalty of its regressions.
+    pub alpha: f64,
 }
 
 /// `router.json`.

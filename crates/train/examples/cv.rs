@@ -229,6 +229,17 @@ fn options(seed: u64) -> TrainOptions {
     if let (Some(v), Some(l)) = (env("TW_LIN_EPOCHS"), opts.linear.as_mut()) {
         l.epochs = v as usize;
     }
+    match env("TW_LOWRANK") {
+        Some(0.0) => opts.lowrank = None,
+        Some(v) => opts.lowrank.as_mut().unwrap().share = v,
+        None => {}
+    }
+    if let (Some(v), Some(l)) = (env("TW_LOWRANK_RANK"), opts.lowrank.as_mut()) {
+        l.rank = v as usize;
+    }
+    if let (Some(v), Some(l)) = (env("TW_LOWRANK_NUM"), opts.lowrank.as_mut()) {
+        l.numeric_scale = v;
+    }
     if let Some(v) = env("TW_VAL") {
         opts.val_split = v;
     }

@@ -21,6 +21,7 @@ pub mod ensemble;
 pub mod error;
 pub mod hub;
 pub mod linear;
+pub mod lowrank;
 pub mod net;
 mod pipeline;
 pub mod ridge;

@@ -60,10 +60,13 @@ struct Row {
 
 /// The weights of one tier's regression.
 #[derive(Clone)]
-struct Fit {
-    w: Vec<f32>,
-    u: Vec<f32>,
-    b: f32,
+pub(crate) struct Fit {
+    /// Per embedding row, its weight.
+    pub(crate) w: Vec<f32>,
+    /// Per standardised dense feature, its weight.
+    pub(crate) u: Vec<f32>,
+    /// The bias.
+    pub(crate) b: f32,
 }
 
 #[cfg(test)]
@@ -420,7 +423,7 @@ impl<'a> Statics<'a> {
 /// passes column t through, shifted by its bound so the ReLU never cuts it (a mean of rows
 /// with weights summing to at most 1 lies within the largest row weight, `M_t`); the dense
 /// weights are the linear path.
-fn as_net(fits: &[Fit], rows: Vec<u32>, row_prompts: Vec<u32>, d: usize) -> Net {
+pub(crate) fn as_net(fits: &[Fit], rows: Vec<u32>, row_prompts: Vec<u32>, d: usize) -> Net {
     let nt = fits.len();
     let mut embedding = vec![0f32; rows.len() * nt];
     let (mut w1, mut b1) = (vec![0f32; nt * (nt + d)], vec![0f32; nt]);

@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use tierwise_core::{progress, text, OutcomeTable, TierConfig};
 use tierwise_router::artifact::{
-    self, ArtifactMeta, Fingerprints, MemberFit, NetworkShape, TierMetrics, TrainingSummary,
-    Weights,
+    self, ArtifactMeta, Fingerprints, LowRankFit, MemberFit, NetworkShape, TierMetrics,
+    TrainingSummary, Weights,
 };
 use tierwise_router::features::{Featuriser, FeaturiserConfig, PromptView, TEXT_FEATURES};
 use tierwise_router::policy::{cost_scale, pick_lambda, Platt, Target};
@@ -22,10 +22,11 @@ use crate::data::Dataset;
 use crate::dense::{export_layers, DenseScale};
 use crate::error::{Error, Result};
 use crate::linear::LinearConfig;
+use crate::lowrank::LowRankConfig;
 use crate::net::{self, Net, NetConfig};
 use crate::shrink::{self, Shrink};
 use crate::vectors::{BucketVectors, TokenVectors};
-use crate::{calib, cost, curve, ensemble, linear, tokenizer};
+use crate::{calib, cost, curve, ensemble, linear, lowrank, tokenizer};
 
 /// Training settings.
 #[derive(Debug, Clone)]
@@ -48,7 +49,7 @@ pub struct TrainOptions {
     pub own_splits: bool,
     /// MLP members of the ensemble (initialisation and batch order seeded `seed`, `seed + 1`,
     /// …); their calibrated logits are averaged in one net ([`crate::ensemble`]). May be 0
-    /// when there is a linear member.
+    /// when there is a linear or low-rank member.
     pub members: usize,
     /// Hash buckets.
     pub buckets: u32,
@@ -67,6 +68,9 @@ pub struct TrainOptions {
     /// Add a linear member (per-tier logistic regressions on the bag and the dense features,
     /// [`crate::linear`]) next to the MLP members (seed `seed + members`).
     pub linear: Option<LinearConfig>,
+    /// Add a low-rank member (a few scores per prompt that every tier reads,
+    /// [`crate::lowrank`]) after the linear member (seed `seed + members + 1`).
+    pub lowrank: Option<LowRankConfig>,
     /// How far the ensemble's logits are shrunk toward the per-tier prior ([`crate::shrink`]).
     pub shrink: Shrink,
     /// Show a progress bar (only on a terminal).
@@ -92,8 +96,8 @@ impl TrainOptions {
         if self.buckets == 0 {
             return bad("buckets must be at least 1".into());
         }
-        if self.members == 0 && self.linear.is_none() {
-            return bad("no member to train: 0 MLP members and no linear member".into());
+        if self.members == 0 && self.linear.is_none() && self.lowrank.is_none() {
+            return bad("no member to train: 0 MLP members, no linear or low-rank member".into());
         }
         if self.token_vectors.is_some() && self.linear.is_none() {
             return bad("token vectors are read by the linear member, which is left out".into());
@@ -131,6 +135,7 @@ impl Default for TrainOptions {
                 dense_floor: 0.1,
             },
             linear: Some(LinearConfig::default()),
+            lowrank: Some(LowRankConfig::default()),
             shrink: Shrink::default(),
             progress: false,
         }
@@ -241,6 +246,8 @@ struct MemberOut {
     train: Vec<usize>,
     val: Vec<usize>,
     fitted: net::Trained,
+    /// The low-rank member's choices.
+    low_fit: Option<LowRankFit>,
     epochs: Vec<Epoch>,
     /// Raw logits of the prompts it is judged on ([`MemberOut::judged`]).
     logits: Vec<Vec<f32>>,
@@ -393,7 +400,7 @@ pub fn train(
         },
     };
 
-    let k = if opts.linear.is_some() {
+    let k = if opts.linear.is_some() || opts.lowrank.is_some() {
         opts.members
     } else {
         opts.members.max(1)
@@ -406,32 +413,48 @@ pub fn train(
     let mut oob_n = vec![0f64; table.len()];
     // Each member's share of the ensemble's logit: the linear member its configured share (an
     // equal one by default), the MLP members the rest, equally.
+    // Each member's share of the ensemble's logit: the low-rank member its configured share
+    // (all of it when it is the only member), the linear member its configured share of the
+    // rest (an equal one by default; the rest when there is no MLP member), the MLP members
+    // what remains, equally.
+    let low_share = match &opts.lowrank {
+        Some(_) if k == 0 && opts.linear.is_none() => 1.0,
+        Some(l) => l.share.clamp(0.0, 1.0),
+        None => 0.0,
+    };
     let lin_share = match &opts.linear {
         Some(l) if k > 0 => l.share.unwrap_or(1.0 / (k + 1) as f64).clamp(0.0, 1.0),
         Some(_) => 1.0,
         None => 0.0,
-    };
+    } * (1.0 - low_share);
+    let has_lin = opts.linear.is_some() as usize;
+    // The members: the MLP ones (0..k), the linear one (k), the difficulty one (last).
+    let is_low = |m: usize| opts.lowrank.is_some() && m == k + has_lin;
+    let is_lin = |m: usize| opts.linear.is_some() && m == k;
     let share = |m: usize| {
-        if m == k {
+        if is_low(m) {
+            low_share
+        } else if is_lin(m) {
             lin_share
         } else {
-            (1.0 - lin_share) / k as f64
+            (1.0 - lin_share - low_share) / k as f64
         }
     };
     let mut trained_on = vec![false; table.len()];
-    let all = k + opts.linear.is_some() as usize;
+    let all = k + has_lin + opts.lowrank.is_some() as usize;
     let member_seed = |m: usize| opts.seed.wrapping_add(m as u64);
     // One line per member, in member order (they train side by side): the epochs run and the
     // last losses.
     let lines = progress::lines();
-    let name = |m: usize| match m == k {
-        true => format!("linear member {}/{all}", m + 1),
-        false => format!("member {}/{all}", m + 1),
+    let name = |m: usize| match (is_lin(m), is_low(m)) {
+        (true, _) => format!("linear member {}/{all}", m + 1),
+        (_, true) => format!("low-rank member {}/{all}", m + 1),
+        _ => format!("member {}/{all}", m + 1),
     };
     let bars: Vec<indicatif::ProgressBar> = (0..all)
         .map(|m| match opts.progress {
             true => {
-                let len = if m == k { 1 } else { opts.epochs };
+                let len = if m >= k { 1 } else { opts.epochs };
                 lines.add(progress::bar(len as u64, &name(m), false))
             }
             false => indicatif::ProgressBar::hidden(),
@@ -452,8 +475,15 @@ pub fn train(
                 ..opts.net.clone()
             };
             let mut member_epochs = Vec::new();
-            let mut fitted = match (m == k, &opts.linear) {
-                (true, Some(lin)) => {
+            let mut low_fit = None;
+            let mut fitted = match (is_lin(m), &opts.linear, &opts.lowrank) {
+                (false, _, Some(low)) if is_low(m) => {
+                    let (fitted, fit) = lowrank::fit(&data, &train, &val, &scale, low, seed);
+                    low_fit = Some(fit);
+                    bars[m].finish();
+                    fitted
+                }
+                (true, Some(lin), _) => {
                     let fitted =
                         linear::fit(&data, &train, &val, &scale, lin, seed, vectors.as_ref());
                     bars[m].finish();
@@ -511,11 +541,20 @@ pub fn train(
                         .unzip()
                 })
                 .collect();
-            let maps = calib::fit_maps(&cells, opts.calibration);
+            // The low-rank member fits its own per-tier maps on all its training prompts
+            // (cross-fitted); a per-tier map on the fewer validation prompts would reorder
+            // the tiers on noise, so it gets one shared map.
+            let how = match opts.calibration {
+                Calibration::None => Calibration::None,
+                _ if is_low(m) => Calibration::Shared,
+                how => how,
+            };
+            let maps = calib::fit_maps(&cells, how);
             Ok(MemberOut {
                 train,
                 val,
                 fitted,
+                low_fit,
                 epochs: member_epochs,
                 logits,
                 maps,
@@ -539,7 +578,8 @@ pub fn train(
             epochs: out.fitted.epochs,
             best_epoch: out.fitted.best_epoch,
             val_loss: out.fitted.val_loss,
-            linear: m == k,
+            linear: is_lin(m),
+            lowrank: out.low_fit,
         });
         // `fold` averages over all members: scale the map so this one counts with its share.
         let w = share(m) * all as f64;
@@ -599,7 +639,11 @@ pub fn train(
     s.train_prompts = trained_on.iter().filter(|&&x| x).count();
     s.val_prompts = judged.len();
     // Epochs and losses of the MLP members (the linear member's are in its own entry).
-    let mlp: Vec<&MemberFit> = s.members.iter().filter(|m| !m.linear).collect();
+    let mlp: Vec<&MemberFit> = s
+        .members
+        .iter()
+        .filter(|m| !m.linear && m.lowrank.is_none())
+        .collect();
     let per = mlp.len().max(1) as f64;
     s.epochs = mlp.iter().map(|m| m.epochs).sum();
     s.best_epoch = (mlp.iter().map(|m| m.best_epoch as f64).sum::<f64>() / per).round() as usize;

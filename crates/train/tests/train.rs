@@ -120,6 +120,8 @@ fn low_rank_head_is_exported_as_a_full_matrix_of_that_rank() {
     let mut o = quick();
     o.net.head_rank = 1;
     o.epochs = 5;
+    // The MLP and linear members' columns only.
+    o.lowrank = None;
     let trained = train(&table, &config, rows.len(), vec![], &o).unwrap();
     let (w2, h, k) = (&trained.weights.w2, o.net.hidden, o.members);
     // Each MLP member's units side by side, the linear member's (one per tier, read by its
@@ -287,6 +289,7 @@ fn own_splits_train_members_apart_and_judge_them_out_of_bag() {
         let o = TrainOptions {
             members,
             linear: if linear { o.linear.clone() } else { None },
+            lowrank: None,
             ..o.clone()
         };
         let t = train(&table, &config, rows.len(), vec![], &o).unwrap();
@@ -359,6 +362,7 @@ fn linear_member_share_weighs_it_against_the_mlp_members() {
             seed: o.seed + shift,
             own_splits: true,
             shrink: Shrink::Fixed(1.0),
+            lowrank: None,
             ..o.clone()
         };
         match share {
@@ -391,6 +395,55 @@ fn linear_member_share_weighs_it_against_the_mlp_members() {
     let alone2 = with_seed(0, Some(1.0), 2);
     assert!(close(&with(2, Some(1.0)), &alone2));
     assert!(!close(&with(2, Some(0.4)), &alone2));
+}
+
+/// The low-rank member: alone it routes the synthetic difficulty and the artifact records what
+/// it chose; at share 0 the router is the other members' (its columns carry no weight); at
+/// share 1 it is the low-rank member's alone.
+#[test]
+fn lowrank_member_share_weighs_it_against_the_others() {
+    let (rows, config) = synthetic(240, false);
+    let table = OutcomeTable::build(&rows, &config);
+    let mut o = quick();
+    o.epochs = 6;
+    o.shrink = Shrink::Fixed(1.0);
+    let with = |members: usize, linear: bool, share: Option<f64>| {
+        let mut o = TrainOptions {
+            members,
+            seed: o.seed + (2 - members as u64) + (!linear) as u64,
+            own_splits: true,
+            linear: if linear { o.linear.clone() } else { None },
+            ..o.clone()
+        };
+        match share {
+            Some(s) => o.lowrank.as_mut().unwrap().share = s,
+            None => o.lowrank = None,
+        }
+        train(&table, &config, rows.len(), vec![], &o)
+            .unwrap()
+            .router
+    };
+    let easy = Prompt::text("Question 1: please explain the hello and the lunch.");
+    let hard = Prompt::text("Question 3: please explain the proof and the lemma.");
+    // Seeds lined up: the low-rank member's seed (and, with own splits, its split's) is
+    // `seed + members + 1` with a linear member, `seed + members` without.
+    let alone = with(0, false, Some(1.0));
+    let fits = &alone.meta().training.members;
+    assert_eq!(fits.len(), 1);
+    let fit = fits[0].lowrank.expect("the low-rank member's choices");
+    assert!((1..=3).contains(&fit.rank), "{fit:?}");
+    assert!(fit.alpha > 0.0 && fits[0].val_loss.is_finite());
+    let (e, h) = (alone.predict(&easy), alone.predict(&hard));
+    assert!(e.p[0] > h.p[0] + 0.2, "easy {:?} hard {:?}", e.p, h.p);
+    let close = |a: &Router, b: &Router| {
+        [&easy, &hard].iter().all(|q| {
+            let (x, y) = (a.predict(q).p, b.predict(q).p);
+            x.iter().zip(&y).all(|(x, y)| (x - y).abs() < 1e-4)
+        })
+    };
+    assert!(close(&with(2, true, Some(0.0)), &with(2, true, None)));
+    assert!(close(&with(2, true, Some(1.0)), &alone));
+    assert!(!close(&with(2, true, Some(0.5)), &alone));
 }
 
 /// The shrink toward the prior: at 0 every prompt gets the tiers' smoothed training pass rates,

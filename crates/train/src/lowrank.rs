@@ -1,0 +1,692 @@
+//! The low-rank member: `rank` scores per prompt that every tier reads through its own weights
+//! (rank 1 is one difficulty score, as item response theory has it: `logit_t = b_t + a_t·d`).
+//! Per tier, a ridge regression (squared loss, one penalty for all tiers chosen by inner
+//! cross-validation) of the tier's outcome minus its pass rate, on the bag of buckets and the
+//! standardised dense features; the scores are the leading principal directions of those
+//! regressions' out-of-fold predictions, and each tier's logistic map is fitted on the
+//! out-of-fold scores, so all of the member's training prompts serve both steps. Written, like
+//! the linear member, as a [`Net`](crate::net::Net) that [`crate::ensemble::fold`] averages in.
+//!
+//! Why: where many tiers of similar quality compete on few prompts (RouterBench MBPP: 11 tiers,
+//! ~240 training prompts), per-tier regressions scatter prompts across tiers on noise and the
+//! router falls behind the no-features prior; a few shared scores move a prompt toward the
+//! stronger or the cheaper tiers as a whole.
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::data::Dataset;
+use crate::dense::DenseScale;
+use crate::linear::{as_net, Fit};
+use tierwise_router::artifact::LowRankFit;
+
+use crate::net::{embedding_rows, Trained};
+use crate::ridge::{self, Ridge};
+
+/// Settings of the low-rank member.
+#[derive(Debug, Clone)]
+pub struct LowRankConfig {
+    /// Ridge penalties tried, weakest first; the one with the lowest inner cross-validated
+    /// squared error summed over the tiers is kept.
+    pub alphas: Vec<f64>,
+    /// Inner folds for that choice and for the scores the per-tier maps are fitted on.
+    pub folds: usize,
+    /// Minimum number of training prompts a bucket must occur in to get a weight.
+    pub min_count: usize,
+    /// The standardised dense features' scale against the bag (0: the bag alone).
+    pub numeric_scale: f64,
+    /// Scores per prompt (at most the number of tiers); 0: the one of 1, 2, 3 and the number
+    /// of tiers with the lowest validation loss (the first without validation prompts).
+    pub rank: usize,
+    /// Its share of the ensemble's logit.
+    pub share: f64,
+}
+
+impl Default for LowRankConfig {
+    fn default() -> Self {
+        LowRankConfig {
+            alphas: vec![0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0],
+            folds: 5,
+            min_count: 2,
+            numeric_scale: 0.0,
+            rank: 0,
+            share: 0.5,
+        }
+    }
+}
+
+/// The design: per prompt its `(row, weight)` bag entries, then its scaled dense features.
+struct Design {
+    sparse: Vec<Vec<(u32, f64)>>,
+    dense: Vec<Vec<f64>>,
+    rows: usize,
+}
+
+impl Design {
+    fn width(&self) -> usize {
+        self.rows + self.dense.first().map_or(0, Vec::len)
+    }
+
+    /// `x_p · θ`.
+    fn dot(&self, p: usize, theta: &[f64]) -> f64 {
+        let s: f64 = self.sparse[p]
+            .iter()
+            .map(|&(r, v)| theta[r as usize] * v)
+            .sum();
+        let d: f64 = self.dense[p]
+            .iter()
+            .zip(&theta[self.rows..])
+            .map(|(x, u)| x * u)
+            .sum();
+        s + d
+    }
+
+    /// `out += c · x_p` (`sq`: `out += c · x_p²`, elementwise).
+    fn add(&self, p: usize, c: f64, sq: bool, out: &mut [f64]) {
+        for &(r, v) in &self.sparse[p] {
+            out[r as usize] += c * if sq { v * v } else { v };
+        }
+        for (o, x) in out[self.rows..].iter_mut().zip(&self.dense[p]) {
+            *o += c * if sq { x * x } else { *x };
+        }
+    }
+}
+
+/// A ridge regression: weights `theta` and intercept `c`.
+#[derive(Clone)]
+struct Lsq {
+    theta: Vec<f64>,
+    c: f64,
+}
+
+impl Lsq {
+    fn predict(&self, x: &Design, p: usize) -> f64 {
+        self.c + x.dot(p, &self.theta)
+    }
+}
+
+/// Minimise `Σ (s − c − x_p·θ)² + α ||θ||²` over `cells` (`(prompt, s)`), the intercept
+/// unpenalised, by conjugate gradients (Jacobi-preconditioned) on the centred normal
+/// equations from `start`, to a residual below 1e-6 of the right-hand side's.
+fn solve(x: &Design, cells: &[(usize, f64)], alpha: f64, start: &[f64]) -> Lsq {
+    let m = x.width();
+    let n = cells.len().max(1) as f64;
+    let mut mean = vec![0f64; m];
+    let mut diag = vec![0f64; m];
+    for &(p, _) in cells {
+        x.add(p, 1.0 / n, false, &mut mean);
+        x.add(p, 1.0, true, &mut diag);
+    }
+    diag.iter_mut()
+        .zip(&mean)
+        .for_each(|(d, mu)| *d = (*d - n * mu * mu).max(0.0) + alpha);
+    let s_mean = cells.iter().map(|c| c.1).sum::<f64>() / n;
+    // A·v = X̃ᵀX̃ v + α v, X̃ the rows minus their mean.
+    let apply = |v: &[f64]| -> Vec<f64> {
+        let shift: f64 = mean.iter().zip(v).map(|(a, b)| a * b).sum();
+        let mut out: Vec<f64> = v.iter().map(|&x| alpha * x).collect();
+        for &(p, _) in cells {
+            x.add(p, x.dot(p, v) - shift, false, &mut out);
+        }
+        out
+    };
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
+    let mut b = vec![0f64; m];
+    for &(p, s) in cells {
+        x.add(p, s - s_mean, false, &mut b);
+    }
+    let stop = 1e-8 * dot(&b, &b);
+    let mut theta = start.to_vec();
+    let mut r: Vec<f64> = b.iter().zip(apply(&theta)).map(|(b, a)| b - a).collect();
+    let precond = |r: &[f64]| -> Vec<f64> { r.iter().zip(&diag).map(|(r, d)| r / d).collect() };
+    let mut z = precond(&r);
+    let mut dir = z.clone();
+    let mut rz = dot(&r, &z);
+    for _ in 0..2000 {
+        if dot(&r, &r) <= stop {
+            break;
+        }
+        let ad = apply(&dir);
+        let step = rz / dot(&dir, &ad);
+        theta.iter_mut().zip(&dir).for_each(|(t, d)| *t += step * d);
+        r.iter_mut().zip(&ad).for_each(|(r, a)| *r -= step * a);
+        z = precond(&r);
+        let next = dot(&r, &z);
+        let beta = next / rz;
+        rz = next;
+        dir.iter_mut().zip(&z).for_each(|(d, z)| *d = z + beta * *d);
+    }
+    let c = s_mean - dot(&mean, &theta);
+    Lsq { theta, c }
+}
+
+/// Fit on `train` (the pipeline calibrates and judges on `val`): per tier the regression, its
+/// one penalty chosen by `cfg.folds`-fold cross-validation within `train`; the scores; and per
+/// tier a logistic regression (C = 1) of its outcome on the standardised out-of-fold scores.
+pub fn fit(
+    data: &Dataset,
+    train: &[usize],
+    val: &[usize],
+    scale: &DenseScale,
+    cfg: &LowRankConfig,
+    seed: u64,
+) -> (Trained, LowRankFit) {
+    let nt = data.tiers;
+    let (rows, row_prompts) = embedding_rows(data, train, cfg.min_count);
+    let x = Design {
+        sparse: data
+            .examples
+            .iter()
+            .map(|e| {
+                e.buckets
+                    .iter()
+                    .zip(&e.weights)
+                    .filter_map(|(b, &w)| rows.binary_search(b).ok().map(|r| (r as u32, w as f64)))
+                    .collect()
+            })
+            .collect(),
+        dense: data
+            .examples
+            .iter()
+            .map(|e| {
+                let mut num = Vec::with_capacity(e.dense.len());
+                scale.apply(&e.dense, &mut num);
+                num.iter().map(|&v| v as f64 * cfg.numeric_scale).collect()
+            })
+            .collect(),
+        rows: rows.len(),
+    };
+    let n = train.len();
+    let known = |i: usize, t: usize| data.mask[train[i] * nt + t] > 0.0;
+    let label = |i: usize, t: usize| data.y[train[i] * nt + t] as f64;
+    // Per tier, its cells `(train position, pass − pass rate)`.
+    let targets: Vec<Vec<(usize, f64)>> = (0..nt)
+        .map(|t| {
+            let cells: Vec<usize> = (0..n).filter(|&i| known(i, t)).collect();
+            let rate = (cells.iter().map(|&i| label(i, t)).sum::<f64>() + 0.5)
+                / (cells.len() as f64 + 1.0);
+            cells.iter().map(|&i| (i, label(i, t) - rate)).collect()
+        })
+        .collect();
+    let at = |cells: &[(usize, f64)]| -> Vec<(usize, f64)> {
+        cells.iter().map(|&(i, s)| (train[i], s)).collect()
+    };
+    // Seeded inner folds over the training prompts.
+    let folds = cfg.folds.clamp(2, n.max(2));
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x10_4a2c));
+    let mut fold_of = vec![0; n];
+    order
+        .iter()
+        .enumerate()
+        .for_each(|(k, &i)| fold_of[i] = k % folds);
+    // Out-of-fold predictions per tier and training position, for each penalty from the
+    // strongest down: every (tier, fold) regression steps along the path warm-started, and the
+    // path stops once the summed error has risen twice in a row (the weakest penalties take
+    // conjugate gradients the longest).
+    let na = cfg.alphas.len();
+    // (tier, fold, the fold's training cells of that tier)
+    type Job = (usize, usize, Vec<(usize, f64)>);
+    let jobs: Vec<Job> = (0..nt)
+        .flat_map(|t| (0..folds).map(move |k| (t, k)))
+        .map(|(t, k)| {
+            let inner = targets[t]
+                .iter()
+                .filter(|c| fold_of[c.0] != k)
+                .map(|&(i, s)| (train[i], s))
+                .collect();
+            (t, k, inner)
+        })
+        .collect();
+    let mut starts: Vec<Vec<f64>> = vec![vec![0f64; x.width()]; jobs.len()];
+    // The best penalty so far: its index, error, out-of-fold predictions, and each tier's first
+    // fold's weights (a warm start for the fit on all training prompts).
+    type Best = (usize, f64, Vec<Vec<f64>>, Vec<Vec<f64>>);
+    let mut best: Option<Best> = None;
+    let mut rises = 0;
+    for a in (0..na).rev() {
+        let fits: Vec<Lsq> = jobs
+            .par_iter()
+            .zip(&starts)
+            .map(|((_, _, inner), start)| solve(&x, inner, cfg.alphas[a], start))
+            .collect();
+        let mut oof = vec![vec![0f64; n]; nt];
+        for ((t, k, _), fit) in jobs.iter().zip(&fits) {
+            for i in (0..n).filter(|&i| fold_of[i] == *k) {
+                oof[*t][i] = fit.predict(&x, train[i]);
+            }
+        }
+        let err: f64 = (0..nt)
+            .map(|t| {
+                targets[t]
+                    .iter()
+                    .map(|&(i, s)| (s - oof[t][i]).powi(2))
+                    .sum::<f64>()
+            })
+            .sum();
+        starts = fits.into_iter().map(|f| f.theta).collect();
+        match &best {
+            Some(b) if err >= b.1 => {
+                rises += 1;
+                if rises == 2 {
+                    break;
+                }
+            }
+            _ => {
+                let warm = jobs
+                    .iter()
+                    .zip(&starts)
+                    .filter(|((_, k, _), _)| *k == 0)
+                    .map(|(_, w)| w.clone())
+                    .collect();
+                best = Some((a, err, oof, warm));
+                rises = 0;
+            }
+        }
+    }
+    let (best, _, per_tier, warm) = best.expect("at least one penalty");
+    let full: Vec<Lsq> = (0..nt)
+        .into_par_iter()
+        .map(|t| solve(&x, &at(&targets[t]), cfg.alphas[best], &warm[t]))
+        .collect();
+    // The scores: out-of-fold predictions, centred, on their leading principal directions.
+    let oof: Vec<Vec<f32>> = (0..n)
+        .map(|i| (0..nt).map(|t| per_tier[t][i] as f32).collect())
+        .collect();
+    let mu: Vec<f64> = (0..nt)
+        .map(|t| oof.iter().map(|r| r[t] as f64).sum::<f64>() / n.max(1) as f64)
+        .collect();
+    // Every regression's prediction on the validation prompts, once.
+    let fval: Vec<Vec<f64>> = val
+        .iter()
+        .map(|&p| full.iter().map(|f| f.predict(&x, p)).collect())
+        .collect();
+    let val_cells: Vec<(usize, usize, f64)> = (0..val.len())
+        .flat_map(|v| (0..nt).map(move |t| (v, t)))
+        .filter(|&(v, t)| data.mask[val[v] * nt + t] > 0.0)
+        .map(|(v, t)| (v, t, data.y[val[v] * nt + t] as f64))
+        .collect();
+    let candidates: Vec<usize> = match cfg.rank {
+        0 => (1..=nt.min(3)).chain((nt > 3).then_some(nt)).collect(),
+        r => vec![r.min(nt)],
+    };
+    let (head, val_loss) = candidates
+        .iter()
+        .map(|&r| {
+            let h = Head::fit(&oof, &mu, r, seed, |t| {
+                targets[t].iter().map(|&(i, _)| (i, label(i, t))).collect()
+            });
+            let loss = val_cells
+                .iter()
+                .map(|&(v, t, y)| ridge::bce(h.logit(&fval[v], t), y))
+                .sum::<f64>()
+                / val_cells.len().max(1) as f64;
+            (h, loss)
+        })
+        .fold(None, |b: Option<(Head, f64)>, (h, l)| match b {
+            Some(b) if b.1 <= l => Some(b),
+            _ => Some((h, l)),
+        })
+        .expect("at least one rank");
+    // Served: per tier, the regressions weighted as its head reads them.
+    let served: Vec<Lsq> = (0..nt)
+        .map(|t| {
+            let g = head.weights(t);
+            let mut theta = vec![0f64; x.width()];
+            let mut b = head.maps[t].b;
+            for (u, f) in full.iter().enumerate() {
+                theta
+                    .iter_mut()
+                    .zip(&f.theta)
+                    .for_each(|(t, v)| *t += g[u] * v);
+                b += g[u] * (f.c - mu[u]);
+            }
+            Lsq { theta, c: b }
+        })
+        .collect();
+    let fits: Vec<Fit> = served
+        .iter()
+        .map(|f| Fit {
+            w: f.theta[..x.rows].iter().map(|&t| t as f32).collect(),
+            // The served net reads the standardised dense features.
+            u: f.theta[x.rows..]
+                .iter()
+                .map(|&u| (u * cfg.numeric_scale) as f32)
+                .collect(),
+            b: f.c as f32,
+        })
+        .collect();
+    let d_num = x.dense.first().map_or(0, Vec::len);
+    let trained = Trained {
+        net: as_net(&fits, rows, row_prompts, d_num),
+        epochs: na,
+        best_epoch: best + 1,
+        val_loss,
+    };
+    let fit = LowRankFit {
+        rank: head.basis.len(),
+        alpha: cfg.alphas[best],
+    };
+    (trained, fit)
+}
+
+/// The per-tier maps on `rank` scores: the scores are the centred regressions' predictions on
+/// the leading principal directions (`basis`) of their out-of-fold values, each divided by its
+/// standard deviation `sd`; `maps[t]` is tier t's logistic regression on them.
+struct Head {
+    mu: Vec<f64>,
+    basis: Vec<Vec<f64>>,
+    sd: Vec<f64>,
+    maps: Vec<Ridge>,
+}
+
+impl Head {
+    /// From the out-of-fold predictions `oof` (per training position, per tier; `mu` their
+    /// means), and per tier its cells `(training position, label)`.
+    fn fit(
+        oof: &[Vec<f32>],
+        mu: &[f64],
+        rank: usize,
+        seed: u64,
+        cells: impl Fn(usize) -> Vec<(usize, f64)>,
+    ) -> Head {
+        let nt = mu.len();
+        let basis: Vec<Vec<f64>> = if rank == nt {
+            (0..nt)
+                .map(|t| (0..nt).map(|u| (t == u) as u8 as f64).collect())
+                .collect()
+        } else {
+            let rows: Vec<&[f32]> = oof.iter().map(Vec::as_slice).collect();
+            ridge::principal_subspace(&rows, mu, rank, seed)
+        };
+        let mut head = Head {
+            mu: mu.to_vec(),
+            basis,
+            sd: vec![1.0; rank],
+            maps: Vec::new(),
+        };
+        let raw: Vec<Vec<f64>> = oof
+            .iter()
+            .map(|r| head.project(&r.iter().map(|&v| v as f64).collect::<Vec<_>>()))
+            .collect();
+        let n = oof.len().max(1) as f64;
+        head.sd = (0..rank)
+            .map(|j| {
+                let v = raw.iter().map(|z| z[j] * z[j]).sum::<f64>() / n;
+                if v > 1e-24 {
+                    v.sqrt()
+                } else {
+                    f64::INFINITY
+                }
+            })
+            .collect();
+        let scores: Vec<Vec<f64>> = raw
+            .iter()
+            .map(|z| z.iter().zip(&head.sd).map(|(z, s)| z / s).collect())
+            .collect();
+        head.maps = (0..nt)
+            .map(|t| {
+                let cells: Vec<(&[f64], f64, f64)> = cells(t)
+                    .into_iter()
+                    .map(|(i, y)| (scores[i].as_slice(), y, 0.0))
+                    .collect();
+                ridge::fit(&cells, 1.0, &Ridge::start(&cells, rank))
+            })
+            .collect();
+        head
+    }
+
+    /// The unscaled scores of predictions `f`.
+    fn project(&self, f: &[f64]) -> Vec<f64> {
+        self.basis
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .zip(f)
+                    .zip(&self.mu)
+                    .map(|((v, f), m)| v * (f - m))
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Tier t's logit for the regressions' predictions `f`.
+    fn logit(&self, f: &[f64], t: usize) -> f64 {
+        let m = &self.maps[t];
+        let z = self.project(f);
+        m.b + z
+            .iter()
+            .zip(&self.sd)
+            .zip(&m.w)
+            .map(|((z, s), w)| w * z / s)
+            .sum::<f64>()
+    }
+
+    /// The weight of each regression in tier t's logit (its offset is `−weights · mu`).
+    fn weights(&self, t: usize) -> Vec<f64> {
+        let m = &self.maps[t];
+        (0..self.mu.len())
+            .map(|u| {
+                (0..self.basis.len())
+                    .map(|j| m.w[j] * self.basis[j][u] / self.sd[j])
+                    .sum()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::Rng;
+
+    use super::*;
+    use crate::data::Example;
+    use crate::net::reference_logits;
+
+    /// Gaussian elimination with partial pivoting on a small dense system.
+    fn gauss(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
+        let n = b.len();
+        for i in 0..n {
+            let p = (i..n)
+                .max_by(|&x, &y| a[x][i].abs().total_cmp(&a[y][i].abs()))
+                .unwrap();
+            a.swap(i, p);
+            b.swap(i, p);
+            for r in i + 1..n {
+                let f = a[r][i] / a[i][i];
+                let pivot = a[i].clone();
+                a[r].iter_mut()
+                    .zip(&pivot)
+                    .skip(i)
+                    .for_each(|(x, p)| *x -= f * p);
+                b[r] -= f * b[i];
+            }
+        }
+        let mut x = vec![0.0; n];
+        for i in (0..n).rev() {
+            let s: f64 = (i + 1..n).map(|c| a[i][c] * x[c]).sum();
+            x[i] = (b[i] - s) / a[i][i];
+        }
+        x
+    }
+
+    #[test]
+    fn solve_is_the_exact_ridge_fit() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (n, rows, d) = (40, 6, 2);
+        let x = Design {
+            sparse: (0..n)
+                .map(|_| {
+                    let mut bag = Vec::new();
+                    for r in 0..rows as u32 {
+                        let (keep, v) = (rng.random_range(0.0..1.0), rng.random_range(0.0..1.0));
+                        if keep < 0.5 {
+                            bag.push((r, v));
+                        }
+                    }
+                    bag
+                })
+                .collect(),
+            dense: (0..n)
+                .map(|_| (0..d).map(|_| rng.random_range(-1.0..1.0)).collect())
+                .collect(),
+            rows,
+        };
+        let cells: Vec<(usize, f64)> = (0..n).map(|p| (p, rng.random_range(-1.0..1.0))).collect();
+        let alpha = 0.3;
+        let got = solve(&x, &cells, alpha, &vec![0.0; rows + d]);
+        // The same fit, dense: centred rows, normal equations.
+        let m = rows + d;
+        let dense: Vec<Vec<f64>> = (0..n)
+            .map(|p| {
+                let mut r = vec![0.0; m];
+                x.add(p, 1.0, false, &mut r);
+                r
+            })
+            .collect();
+        let mean: Vec<f64> = (0..m)
+            .map(|j| dense.iter().map(|r| r[j]).sum::<f64>() / n as f64)
+            .collect();
+        let s_mean = cells.iter().map(|c| c.1).sum::<f64>() / n as f64;
+        let a: Vec<Vec<f64>> = (0..m)
+            .map(|i| {
+                (0..m)
+                    .map(|j| {
+                        let xx: f64 = dense
+                            .iter()
+                            .map(|r| (r[i] - mean[i]) * (r[j] - mean[j]))
+                            .sum();
+                        xx + if i == j { alpha } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect();
+        let b: Vec<f64> = (0..m)
+            .map(|i| {
+                dense
+                    .iter()
+                    .zip(&cells)
+                    .map(|(r, c)| (r[i] - mean[i]) * (c.1 - s_mean))
+                    .sum()
+            })
+            .collect();
+        let want = gauss(a, b);
+        for (g, w) in got.theta.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-4, "{:?} vs {want:?}", got.theta);
+        }
+        let c = s_mean - mean.iter().zip(&want).map(|(a, b)| a * b).sum::<f64>();
+        assert!((got.c - c).abs() < 1e-4);
+    }
+
+    /// `n` prompts over `tiers` tiers: each holds three of buckets 0..10, bucket 101 when hard
+    /// (100 when not) and 201 when `other` (200 when not); tier t passes with the chance
+    /// `pass(t, hard, other)`.
+    fn case(
+        n: usize,
+        tiers: usize,
+        seed: u64,
+        pass: impl Fn(usize, bool, bool) -> f64,
+    ) -> (Dataset, Vec<usize>, Vec<usize>, DenseScale) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut y = Vec::new();
+        let examples: Vec<Example> = (0..n)
+            .map(|_| {
+                let (hard, other) = (rng.random_range(0..2) == 1, rng.random_range(0..2) == 1);
+                let mut buckets: Vec<u32> = (0..10).collect();
+                buckets.shuffle(&mut rng);
+                buckets.truncate(3);
+                buckets.extend([100 + hard as u32, 200 + other as u32]);
+                buckets.sort_unstable();
+                let w = 1.0 / buckets.len().max(1) as f32;
+                for t in 0..tiers {
+                    y.push((rng.random_range(0.0..1.0) < pass(t, hard, other)) as u8 as f32);
+                }
+                Example {
+                    weights: vec![w; buckets.len()],
+                    buckets,
+                    dense: vec![rng.random_range(-1.0..1.0)],
+                }
+            })
+            .collect();
+        let data = Dataset {
+            examples,
+            mask: vec![1.0; n * tiers],
+            y,
+            tiers,
+        };
+        let (train, val): (Vec<usize>, Vec<usize>) = (0..n).partition(|i| i % 5 != 0);
+        let scale = DenseScale::fit(&data, &train, 1, 0.1);
+        (data, train, val, scale)
+    }
+
+    /// One difficulty drives five tiers of different strength: the member reads one score, every
+    /// tier's logit falls on hard prompts, and the exported net gives the validation loss the
+    /// member reports.
+    #[test]
+    fn one_score_moves_every_tier_alike() {
+        let (data, train, val, scale) = case(500, 5, 3, |t, hard, _| {
+            let z = t as f64 - 1.0 - if hard { 2.5 } else { 0.0 };
+            1.0 / (1.0 + (-z).exp())
+        });
+        let cfg = LowRankConfig {
+            rank: 1,
+            ..LowRankConfig::default()
+        };
+        let (out, fit) = super::fit(&data, &train, &val, &scale, &cfg, 7);
+        assert_eq!(fit.rank, 1);
+        let logits = |p: usize| {
+            let e = &data.examples[p];
+            let bag: Vec<(u32, f32)> = e.buckets.iter().copied().zip(e.weights.clone()).collect();
+            let mut dense = Vec::new();
+            scale.apply(&e.dense, &mut dense);
+            reference_logits(&out.net, &bag, &dense)
+        };
+        let hard = |p: usize| data.examples[p].buckets.contains(&101);
+        let mean = |want: bool, t: usize| {
+            let ps: Vec<usize> = train.iter().copied().filter(|&p| hard(p) == want).collect();
+            ps.iter().map(|&p| logits(p)[t]).sum::<f32>() / ps.len() as f32
+        };
+        for t in 0..5 {
+            let (hard, easy) = (mean(true, t), mean(false, t));
+            assert!(hard < easy - 1.0, "tier {t}: {hard} vs {easy}");
+        }
+        let (mut loss, mut cells) = (0.0, 0);
+        for &p in &val {
+            for (t, z) in logits(p).iter().enumerate() {
+                loss += ridge::bce(*z as f64, data.y[p * 5 + t] as f64);
+                cells += 1;
+            }
+        }
+        assert!((loss / cells as f64 - out.val_loss).abs() < 1e-4);
+    }
+
+    /// Two tiers that fail on different prompts need two scores: chosen on validation, the
+    /// member keeps both, and each tier's logit follows its own bucket only.
+    #[test]
+    fn the_rank_is_chosen_on_validation() {
+        let (data, train, val, scale) = case(600, 2, 4, |t, hard, other| {
+            let fails = if t == 0 { hard } else { other };
+            if fails {
+                0.1
+            } else {
+                0.9
+            }
+        });
+        let (_, fit) = super::fit(&data, &train, &val, &scale, &LowRankConfig::default(), 7);
+        assert_eq!(fit.rank, 2);
+        // With one score, the validation loss is worse.
+        let one = LowRankConfig {
+            rank: 1,
+            ..LowRankConfig::default()
+        };
+        let (a, _) = super::fit(&data, &train, &val, &scale, &one, 7);
+        let (b, _) = super::fit(&data, &train, &val, &scale, &LowRankConfig::default(), 7);
+        assert!(
+            b.val_loss < a.val_loss - 0.05,
+            "{} vs {}",
+            b.val_loss,
+            a.val_loss
+        );
+    }
+}
