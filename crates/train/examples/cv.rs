@@ -234,8 +234,8 @@ fn options(seed: u64) -> TrainOptions {
         Some(v) => opts.lowrank.as_mut().unwrap().share = v,
         None => {}
     }
-    if let (Some(v), Some(l)) = (env("TW_LOWRANK_RANK"), opts.lowrank.as_mut()) {
-        l.rank = v as usize;
+    if let (Ok(v), Some(l)) = (std::env::var("TW_LOWRANK_RANKS"), opts.lowrank.as_mut()) {
+        l.ranks = v.split(',').map(|x| x.parse().unwrap()).collect();
     }
     if let (Some(v), Some(l)) = (env("TW_LOWRANK_NUM"), opts.lowrank.as_mut()) {
         l.numeric_scale = v;

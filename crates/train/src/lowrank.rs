@@ -36,9 +36,10 @@ pub struct LowRankConfig {
     pub min_count: usize,
     /// The standardised dense features' scale against the bag (0: the bag alone).
     pub numeric_scale: f64,
-    /// Scores per prompt (at most the number of tiers); 0: the one of 1, 2, 3 and the number
-    /// of tiers with the lowest validation loss (the first without validation prompts).
-    pub rank: usize,
+    /// Candidate counts of scores per prompt (each at most the number of tiers; 0 stands for
+    /// one per tier): the one with the lowest validation loss is kept (the first, without
+    /// validation prompts).
+    pub ranks: Vec<usize>,
     /// Its share of the ensemble's logit.
     pub share: f64,
 }
@@ -50,7 +51,7 @@ impl Default for LowRankConfig {
             folds: 5,
             min_count: 2,
             numeric_scale: 0.0,
-            rank: 0,
+            ranks: vec![1, 2, 3, 0],
             share: 0.5,
         }
     }
@@ -223,20 +224,20 @@ pub fn fit(
         .for_each(|(k, &i)| fold_of[i] = k % folds);
     // Out-of-fold predictions per tier and training position, for each penalty from the
     // strongest down: every (tier, fold) regression steps along the path warm-started, and the
-    // path stops once the summed error has risen twice in a row (the weakest penalties take
-    // conjugate gradients the longest).
+    // path stops after two penalties in a row that do not lower the summed error (the weakest
+    // penalties take conjugate gradients the longest).
     let na = cfg.alphas.len();
     // (tier, fold, the fold's training cells of that tier)
     type Job = (usize, usize, Vec<(usize, f64)>);
     let jobs: Vec<Job> = (0..nt)
         .flat_map(|t| (0..folds).map(move |k| (t, k)))
         .map(|(t, k)| {
-            let inner = targets[t]
+            let kept: Vec<(usize, f64)> = targets[t]
                 .iter()
+                .copied()
                 .filter(|c| fold_of[c.0] != k)
-                .map(|&(i, s)| (train[i], s))
                 .collect();
-            (t, k, inner)
+            (t, k, at(&kept))
         })
         .collect();
     let mut starts: Vec<Vec<f64>> = vec![vec![0f64; x.width()]; jobs.len()];
@@ -307,10 +308,16 @@ pub fn fit(
         .filter(|&(v, t)| data.mask[val[v] * nt + t] > 0.0)
         .map(|(v, t)| (v, t, data.y[val[v] * nt + t] as f64))
         .collect();
-    let candidates: Vec<usize> = match cfg.rank {
-        0 => (1..=nt.min(3)).chain((nt > 3).then_some(nt)).collect(),
-        r => vec![r.min(nt)],
-    };
+    let mut candidates: Vec<usize> = cfg
+        .ranks
+        .iter()
+        .map(|&r| if r == 0 { nt } else { r.min(nt) })
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    if candidates.is_empty() {
+        candidates.push(1);
+    }
     let (head, val_loss) = candidates
         .iter()
         .map(|&r| {
@@ -630,7 +637,7 @@ mod tests {
             1.0 / (1.0 + (-z).exp())
         });
         let cfg = LowRankConfig {
-            rank: 1,
+            ranks: vec![1],
             ..LowRankConfig::default()
         };
         let (out, fit) = super::fit(&data, &train, &val, &scale, &cfg, 7);
@@ -677,7 +684,7 @@ mod tests {
         assert_eq!(fit.rank, 2);
         // With one score, the validation loss is worse.
         let one = LowRankConfig {
-            rank: 1,
+            ranks: vec![1],
             ..LowRankConfig::default()
         };
         let (a, _) = super::fit(&data, &train, &val, &scale, &one, 7);

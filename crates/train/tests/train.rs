@@ -345,6 +345,24 @@ fn own_splits_train_members_apart_and_judge_them_out_of_bag() {
     assert!(with.val_prompts > three.val_prompts, "{with:?}");
 }
 
+/// A synthetic prompt the weak tier passes, and one it fails.
+fn easy() -> Prompt {
+    Prompt::text("Question 1: please explain the hello and the lunch.")
+}
+
+/// See [`easy`].
+fn hard() -> Prompt {
+    Prompt::text("Question 3: please explain the proof and the lemma.")
+}
+
+/// Whether two routers give the same probabilities (to 1e-4) on `easy` and `hard`.
+fn close(easy: &Prompt, hard: &Prompt, a: &Router, b: &Router) -> bool {
+    [easy, hard].iter().all(|q| {
+        let (x, y) = (a.predict(q).p, b.predict(q).p);
+        x.iter().zip(&y).all(|(x, y)| (x - y).abs() < 1e-4)
+    })
+}
+
 /// The linear member's share: alone (no MLP member) it routes the synthetic difficulty; at
 /// share 0 the router is the MLP members' (its columns carry no weight); at share 1 it is the
 /// linear member's.
@@ -374,8 +392,7 @@ fn linear_member_share_weighs_it_against_the_mlp_members() {
             .router
     };
     let with = |members, share| with_seed(members, share, 0);
-    let easy = Prompt::text("Question 1: please explain the hello and the lunch.");
-    let hard = Prompt::text("Question 3: please explain the proof and the lemma.");
+    let (easy, hard) = (easy(), hard());
     let alone = with(0, Some(1.0));
     assert_eq!(alone.meta().training.members.len(), 1);
     let (e, h) = (alone.predict(&easy), alone.predict(&hard));
@@ -385,16 +402,10 @@ fn linear_member_share_weighs_it_against_the_mlp_members() {
         alone.decide(&hard).difficulty,
     );
     assert!(dh > de, "easy {de}, hard {dh}");
-    let close = |a: &Router, b: &Router| {
-        [&easy, &hard].iter().all(|q| {
-            let (x, y) = (a.predict(q).p, b.predict(q).p);
-            x.iter().zip(&y).all(|(x, y)| (x - y).abs() < 1e-4)
-        })
-    };
-    assert!(close(&with(2, Some(0.0)), &with(2, None)));
+    assert!(close(&easy, &hard, &with(2, Some(0.0)), &with(2, None)));
     let alone2 = with_seed(0, Some(1.0), 2);
-    assert!(close(&with(2, Some(1.0)), &alone2));
-    assert!(!close(&with(2, Some(0.4)), &alone2));
+    assert!(close(&easy, &hard, &with(2, Some(1.0)), &alone2));
+    assert!(!close(&easy, &hard, &with(2, Some(0.4)), &alone2));
 }
 
 /// The low-rank member: alone it routes the synthetic difficulty and the artifact records what
@@ -423,8 +434,7 @@ fn lowrank_member_share_weighs_it_against_the_others() {
             .unwrap()
             .router
     };
-    let easy = Prompt::text("Question 1: please explain the hello and the lunch.");
-    let hard = Prompt::text("Question 3: please explain the proof and the lemma.");
+    let (easy, hard) = (easy(), hard());
     // Seeds lined up: the low-rank member's seed (and, with own splits, its split's) is
     // `seed + members + 1` with a linear member, `seed + members` without.
     let alone = with(0, false, Some(1.0));
@@ -435,15 +445,14 @@ fn lowrank_member_share_weighs_it_against_the_others() {
     assert!(fit.alpha > 0.0 && fits[0].val_loss.is_finite());
     let (e, h) = (alone.predict(&easy), alone.predict(&hard));
     assert!(e.p[0] > h.p[0] + 0.2, "easy {:?} hard {:?}", e.p, h.p);
-    let close = |a: &Router, b: &Router| {
-        [&easy, &hard].iter().all(|q| {
-            let (x, y) = (a.predict(q).p, b.predict(q).p);
-            x.iter().zip(&y).all(|(x, y)| (x - y).abs() < 1e-4)
-        })
-    };
-    assert!(close(&with(2, true, Some(0.0)), &with(2, true, None)));
-    assert!(close(&with(2, true, Some(1.0)), &alone));
-    assert!(!close(&with(2, true, Some(0.5)), &alone));
+    assert!(close(
+        &easy,
+        &hard,
+        &with(2, true, Some(0.0)),
+        &with(2, true, None)
+    ));
+    assert!(close(&easy, &hard, &with(2, true, Some(1.0)), &alone));
+    assert!(!close(&easy, &hard, &with(2, true, Some(0.5)), &alone));
 }
 
 /// The shrink toward the prior: at 0 every prompt gets the tiers' smoothed training pass rates,
