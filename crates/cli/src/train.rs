@@ -91,7 +91,8 @@ pub struct Args {
     token_vectors: Option<std::ffi::OsString>,
     /// How logits become probabilities, fitted on the validation split: `pooled` (Platt per
     /// tier, pulled toward one shared map where a tier's cells say little), `per-tier` Platt,
-    /// one `shared` Platt map for every tier (never reorders tiers), or `none`.
+    /// one `shared` Platt map for every tier (never reorders tiers), or `none`. The low-rank
+    /// member fits its own per-tier maps and gets a shared one unless `none`.
     #[arg(long, value_enum, default_value_t = CalibrationArg::Pooled)]
     calibration: CalibrationArg,
     /// Rank of the output layer: every tier reads the same `head_rank` difficulty scores of a

@@ -411,8 +411,6 @@ pub fn train(
     // validated (`oob`), and the sum of their shares (`oob_n`).
     let mut oob = vec![vec![0f64; nt]; table.len()];
     let mut oob_n = vec![0f64; table.len()];
-    // Each member's share of the ensemble's logit: the linear member its configured share (an
-    // equal one by default), the MLP members the rest, equally.
     // Each member's share of the ensemble's logit: the low-rank member its configured share
     // (all of it when it is the only member), the linear member its configured share of the
     // rest (an equal one by default; the rest when there is no MLP member), the MLP members
@@ -428,7 +426,7 @@ pub fn train(
         None => 0.0,
     } * (1.0 - low_share);
     let has_lin = opts.linear.is_some() as usize;
-    // The members: the MLP ones (0..k), the linear one (k), the difficulty one (last).
+    // The members: the MLP ones (0..k), the linear one (k), the low-rank one (last).
     let is_low = |m: usize| opts.lowrank.is_some() && m == k + has_lin;
     let is_lin = |m: usize| opts.linear.is_some() && m == k;
     let share = |m: usize| {
@@ -648,7 +646,12 @@ pub fn train(
     s.epochs = mlp.iter().map(|m| m.epochs).sum();
     s.best_epoch = (mlp.iter().map(|m| m.best_epoch as f64).sum::<f64>() / per).round() as usize;
     s.val_loss = mlp.iter().map(|m| m.val_loss).sum::<f64>() / per;
-    s.calibration = format!("{}, per member on its validation prompts", opts.calibration);
+    s.calibration = match (opts.lowrank.is_some(), opts.calibration) {
+        (true, how) if how != Calibration::None => format!(
+            "{how}, per member on its validation prompts (the low-rank member: shared platt)"
+        ),
+        (_, how) => format!("{how}, per member on its validation prompts"),
+    };
     let probs: Vec<Vec<f32>> = oob_logits
         .iter()
         .map(|z| {
