@@ -4,8 +4,8 @@
 //! Holds: tokenizer training, finding a `tokenizer.json` by path, folder or Hugging Face model id
 //! in the local cache ([`hub`], offline), featurisation at training time (through the router's own
 //! featuriser, so training and serving cannot disagree), the network and its masked stable loss,
-//! the linear member (which may also read pretrained token vectors, [`vectors`]) and the
-//! ensemble that folds the members into one net,
+//! the linear member (which may also read pretrained token vectors, [`vectors`]), the low-rank
+//! member ([`lowrank`]) and the ensemble that folds the members into one net,
 //! calibration, the shrink toward the prior, the cost model and the λ choice, and the baselines
 //! the quality bench compares against. Members are fitted in parallel; see [`threads`] for the
 //! candle settings a binary should apply first. Does not hold: serving (`tierwise-router`), metrics (`tierwise-eval`).
