@@ -1,8 +1,8 @@
 //! The low-rank member: `rank` scores per prompt that every tier reads through its own weights
 //! (rank 1 is one difficulty score, as item response theory has it: `logit_t = b_t + a_t·d`).
 //! Per tier, a ridge regression (squared loss, one penalty for all tiers chosen by inner
-//! cross-validation) of the tier's outcome minus its pass rate, on the bag of buckets and the
-//! standardised dense features; the scores are the leading principal directions of those
+//! cross-validation) of the tier's outcome minus its pass rate, on the bag of buckets (and,
+//! with [`LowRankConfig::numeric_scale`], the standardised dense features); the scores are the leading principal directions of those
 //! regressions' out-of-fold predictions, and each tier's logistic map is fitted on the
 //! out-of-fold scores, so all of the member's training prompts serve both steps. Written, like
 //! the linear member, as a [`Net`](crate::net::Net) that [`crate::ensemble::fold`] averages in.
@@ -16,11 +16,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use tierwise_router::artifact::LowRankFit;
+
 use crate::data::Dataset;
 use crate::dense::DenseScale;
 use crate::linear::{as_net, Fit};
-use tierwise_router::artifact::LowRankFit;
-
 use crate::net::{embedding_rows, Trained};
 use crate::ridge::{self, Ridge};
 
@@ -37,8 +37,7 @@ pub struct LowRankConfig {
     /// The standardised dense features' scale against the bag (0: the bag alone).
     pub numeric_scale: f64,
     /// Candidate counts of scores per prompt (each at most the number of tiers; 0 stands for
-    /// one per tier): the one with the lowest validation loss is kept (the first, without
-    /// validation prompts).
+    /// one per tier): the one with the lowest validation loss is kept (on a tie, the smaller).
     pub ranks: Vec<usize>,
     /// Its share of the ensemble's logit.
     pub share: f64,
