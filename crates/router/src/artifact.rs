@@ -176,7 +176,8 @@ pub struct MemberFit {
     pub seed: u64,
     /// Prompts it trained on.
     pub train_prompts: usize,
-    /// Prompts it early-stopped and calibrated on.
+    /// Prompts it early-stopped and calibrated on (the low-rank member trains on them too:
+    /// its logits there, which calibrate it and draw the λ curve, are cross-fitted).
     pub val_prompts: usize,
     /// Epochs run.
     pub epochs: usize,

@@ -466,7 +466,7 @@ pub fn train(
         .map(|m| -> Result<MemberOut> {
             let seed = member_seed(m);
             let split_seed = if opts.own_splits { seed } else { opts.seed };
-            let (train, val) = split(&usable, opts.val_split, split_seed);
+            let (mut train, val) = split(&usable, opts.val_split, split_seed);
             let cfg = NetConfig {
                 seed,
                 epochs: opts.epochs,
@@ -474,12 +474,19 @@ pub fn train(
             };
             let mut member_epochs = Vec::new();
             let mut low_fit = None;
+            // The low-rank member trains on the validation prompts too: its logits on them
+            // are cross-fitted.
+            let mut crossfit = None;
             let mut fitted = match (is_lin(m), &opts.linear, &opts.lowrank) {
                 (false, _, Some(low)) if is_low(m) => {
-                    let (fitted, fit) = lowrank::fit(&data, &train, &val, &scale, low, seed);
-                    low_fit = Some(fit);
+                    let judge = MemberOut::judged(&train, &val).to_vec();
+                    train.extend_from_slice(&val);
+                    train.sort_unstable();
+                    let out = lowrank::fit(&data, &train, &judge, &scale, low, seed);
+                    low_fit = Some(out.fit);
+                    crossfit = Some(out.judged);
                     bars[m].finish();
-                    fitted
+                    out.trained
                 }
                 (true, Some(lin), _) => {
                     let fitted =
@@ -506,28 +513,34 @@ pub fn train(
                 }
             };
             fitted.net.round_embedding_to_f16();
-            // Calibrate with the plain-Rust forward pass that serving uses.
+            // Calibrate with the plain-Rust forward pass that serving uses (the low-rank
+            // member: with its cross-fitted logits).
             let judge = MemberOut::judged(&train, &val);
-            let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
-            let mut member_meta = meta.clone();
-            member_meta.network = shape;
-            let raw = Router::from_parts(member_meta, weights, tok.clone());
-            let logits: Vec<Vec<f32>> = judge
-                .par_iter()
-                .map(|&p| {
-                    let info = &table.prompts[p];
-                    let mut out = vec![0f32; nt];
-                    raw.model().logits(
-                        &PromptView {
-                            text: &info.text,
-                            turns: info.turns,
-                            feature: info.feature.as_deref(),
-                        },
-                        &mut out,
-                    );
-                    out
-                })
-                .collect();
+            let logits: Vec<Vec<f32>> = match crossfit {
+                Some(logits) => logits,
+                None => {
+                    let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
+                    let mut member_meta = meta.clone();
+                    member_meta.network = shape;
+                    let raw = Router::from_parts(member_meta, weights, tok.clone());
+                    judge
+                        .par_iter()
+                        .map(|&p| {
+                            let info = &table.prompts[p];
+                            let mut out = vec![0f32; nt];
+                            raw.model().logits(
+                                &PromptView {
+                                    text: &info.text,
+                                    turns: info.turns,
+                                    feature: info.feature.as_deref(),
+                                },
+                                &mut out,
+                            );
+                            out
+                        })
+                        .collect()
+                }
+            };
             let cells: Vec<(Vec<f32>, Vec<f32>)> = (0..nt)
                 .map(|t| {
                     judge

@@ -167,16 +167,17 @@ fn one_split_makes_the_predicted_operating_point_the_served_routers_own() {
     o.members = 3;
     let t = train(&table, &config, rows.len(), vec![], &o).unwrap();
     let m = t.router.meta();
-    // Every member held out the same 40 prompts.
+    // Every member held out the same 40 prompts; the low-rank member also trained on them
+    // (its logits there are cross-fitted).
     assert_eq!(
         (m.training.train_prompts, m.training.val_prompts),
-        (160, 40)
+        (200, 40)
     );
-    assert!(m
-        .training
-        .members
-        .iter()
-        .all(|f| (f.train_prompts, f.val_prompts) == (160, 40)));
+    for f in &m.training.members {
+        let train = if f.lowrank.is_some() { 200 } else { 160 };
+        assert_eq!((f.train_prompts, f.val_prompts), (train, 40), "{f:?}");
+    }
+    assert!(m.training.members.iter().any(|f| f.lowrank.is_some()));
     assert_eq!(t.validation.len(), 40);
     served_realises_the_prediction(&t, &table);
 }
