@@ -228,7 +228,8 @@ pub fn run(a: Args) -> Result<()> {
     for l in s.members.iter() {
         if let Some(f) = l.lowrank {
             eprintln!(
-                "low-rank member (seed {}): val loss {:.4}, {} score{} per prompt, penalty {}",
+                "low-rank member (seed {}): cross-fitted loss {:.4}, {} score{} per prompt, \
+                 penalty {}",
                 l.seed,
                 l.val_loss,
                 f.rank,

@@ -2,10 +2,12 @@
 //! (rank 1 is one difficulty score, as item response theory has it: `logit_t = b_t + a_t·d`).
 //! Per tier, a ridge regression (squared loss, one penalty for all tiers chosen by inner
 //! cross-validation) of the tier's outcome minus its pass rate, on the bag of buckets (and,
-//! with [`LowRankConfig::numeric_scale`], the standardised dense features); the scores are the leading principal directions of those
-//! regressions' out-of-fold predictions, and each tier's logistic map is fitted on the
-//! out-of-fold scores, so all of the member's training prompts serve both steps. Written, like
-//! the linear member, as a [`Net`](crate::net::Net) that [`crate::ensemble::fold`] averages in.
+//! with [`LowRankConfig::numeric_scale`], the standardised dense features); the scores are the
+//! leading principal directions of those regressions' out-of-fold predictions, and each tier's
+//! logistic map is fitted on the out-of-fold scores, so all of the member's prompts serve both
+//! steps. It trains on the pipeline's validation prompts too and hands back cross-fitted logits
+//! for them. Written, like the linear member, as a [`Net`](crate::net::Net) that
+//! [`crate::ensemble::fold`] averages in.
 //!
 //! Why: where many tiers of similar quality compete on few prompts (RouterBench MBPP: 11 tiers,
 //! ~240 training prompts), per-tier regressions scatter prompts across tiers on noise and the

@@ -69,7 +69,8 @@ pub struct TrainOptions {
     /// [`crate::linear`]) next to the MLP members (seed `seed + members`).
     pub linear: Option<LinearConfig>,
     /// Add a low-rank member (a few scores per prompt that every tier reads,
-    /// [`crate::lowrank`]) after the linear member (seed `seed + members + 1`).
+    /// [`crate::lowrank`]) after the linear member (seed `seed + members + 1`); it trains on
+    /// the validation prompts too, and is calibrated on its cross-fitted logits there.
     pub lowrank: Option<LowRankConfig>,
     /// How far the ensemble's logits are shrunk toward the per-tier prior ([`crate::shrink`]).
     pub shrink: Shrink,
