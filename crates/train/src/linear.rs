@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::dense::{DenseScale, Layers};
-use crate::net::{embedding_rows, Net, Trained};
+use crate::net::{bag_on_rows, embedding_rows, Net, Trained};
 use crate::ridge::{self, Ridge};
 use crate::vectors::BucketVectors;
 
@@ -129,12 +129,7 @@ pub fn fit(
         .par_iter()
         .enumerate()
         .map(|(p, e)| {
-            let sparse = e
-                .buckets
-                .iter()
-                .zip(&e.weights)
-                .filter_map(|(b, &w)| rows.binary_search(b).ok().map(|r| (r as u32, w)))
-                .collect();
+            let sparse = bag_on_rows(e, &rows).collect();
             let mut num = Vec::with_capacity(e.dense.len());
             scale.apply(&e.dense, &mut num);
             let mut dense: Vec<f64> = num.iter().map(|&x| x as f64 * NUMERIC_SCALE).collect();

@@ -23,7 +23,7 @@ use tierwise_router::artifact::LowRankFit;
 use crate::data::Dataset;
 use crate::dense::DenseScale;
 use crate::linear::{as_net, Fit};
-use crate::net::{embedding_rows, Trained};
+use crate::net::{bag_on_rows, embedding_rows, Trained};
 use crate::ridge::{self, Ridge};
 
 /// Settings of the low-rank member.
@@ -193,24 +193,21 @@ pub fn fit(
 ) -> LowRank {
     let nt = data.tiers;
     let (rows, row_prompts) = embedding_rows(data, pool, cfg.min_count);
+    // The dense block only when it is read (at scale 0 its zeros would cost every product).
     let x = Design {
         sparse: data
             .examples
             .iter()
-            .map(|e| {
-                e.buckets
-                    .iter()
-                    .zip(&e.weights)
-                    .filter_map(|(b, &w)| rows.binary_search(b).ok().map(|r| (r as u32, w as f64)))
-                    .collect()
-            })
+            .map(|e| bag_on_rows(e, &rows).map(|(r, w)| (r, w as f64)).collect())
             .collect(),
         dense: data
             .examples
             .iter()
             .map(|e| {
-                let mut num = Vec::with_capacity(e.dense.len());
-                scale.apply(&e.dense, &mut num);
+                let mut num = Vec::new();
+                if cfg.numeric_scale != 0.0 {
+                    scale.apply(&e.dense, &mut num);
+                }
                 num.iter().map(|&v| v as f64 * cfg.numeric_scale).collect()
             })
             .collect(),
@@ -386,19 +383,23 @@ pub fn fit(
             Lsq { theta, c: b }
         })
         .collect();
+    let d_num = data.examples.first().map_or(0, |e| e.dense.len());
     let fits: Vec<Fit> = served
         .iter()
         .map(|f| Fit {
             w: f.theta[..x.rows].iter().map(|&t| t as f32).collect(),
-            // The served net reads the standardised dense features.
-            u: f.theta[x.rows..]
-                .iter()
-                .map(|&u| (u * cfg.numeric_scale) as f32)
-                .collect(),
+            // The served net reads the standardised dense features (all of them, with weight
+            // 0 when the design left them out).
+            u: match f.theta.len() - x.rows {
+                0 => vec![0.0; d_num],
+                _ => f.theta[x.rows..]
+                    .iter()
+                    .map(|&u| (u * cfg.numeric_scale) as f32)
+                    .collect(),
+            },
             b: f.c as f32,
         })
         .collect();
-    let d_num = x.dense.first().map_or(0, Vec::len);
     LowRank {
         trained: Trained {
             net: as_net(&fits, rows, row_prompts, d_num),

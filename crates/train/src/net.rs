@@ -275,6 +275,18 @@ pub fn embedding_rows(data: &Dataset, train: &[usize], min_count: usize) -> (Vec
     (rows, row_prompts)
 }
 
+/// Prompt `e`'s bag on `rows` (sorted buckets, as [`embedding_rows`] gives them): per bucket
+/// with a row, `(row index, weight)`; the others are left out.
+pub(crate) fn bag_on_rows<'a>(
+    e: &'a crate::data::Example,
+    rows: &'a [u32],
+) -> impl Iterator<Item = (u32, f32)> + 'a {
+    e.buckets
+        .iter()
+        .zip(&e.weights)
+        .filter_map(|(b, &w)| rows.binary_search(b).ok().map(|r| (r as u32, w)))
+}
+
 /// Fit on `train` prompts, early-stopping on `val` prompts, with the dense features standardised
 /// by `scale`; `on_epoch(epoch, train, val)`.
 pub fn fit(
