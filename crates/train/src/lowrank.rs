@@ -765,6 +765,27 @@ mod tests {
         assert!((crossed - fresh).abs() < 0.05, "{crossed} vs {fresh}");
     }
 
+    /// A pool smaller than the inner folds (a fold then holds no prompt, or every prompt)
+    /// still gives a member with finite logits.
+    #[test]
+    fn tiny_pools_fit() {
+        let (data, _, _, scale) = case(
+            40,
+            3,
+            8,
+            |t, hard, _| if hard { 0.2 } else { 0.3 + 0.2 * t as f64 },
+        );
+        for n in [1, 2, 3] {
+            let pool: Vec<usize> = (0..n).collect();
+            let out = super::fit(&data, &pool, &pool, &scale, &LowRankConfig::default(), 7);
+            assert!(out.trained.val_loss.is_finite(), "{n}");
+            assert!(out.judged.iter().flatten().all(|z| z.is_finite()), "{n}");
+            assert!(served(&out.trained, &data, &scale, 39)
+                .iter()
+                .all(|z| z.is_finite()));
+        }
+    }
+
     /// Two tiers that fail on different prompts need two scores: chosen by the cross-fitted
     /// loss, the member keeps both, and that loss is clearly lower than with one score.
     #[test]
