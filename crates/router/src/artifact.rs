@@ -183,7 +183,8 @@ pub struct MemberFit {
     pub epochs: usize,
     /// Epoch whose weights were kept (1-based).
     pub best_epoch: usize,
-    /// Its validation loss there.
+    /// Its validation loss there (the low-rank member's: its cross-fitted loss over every
+    /// prompt it trained on).
     pub val_loss: f64,
     /// A linear member (per-tier logistic regressions; `epochs` then counts every penalty's
     /// epochs, and `best_epoch` is the kept one's, over all tiers at most).
