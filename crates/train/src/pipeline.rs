@@ -45,7 +45,8 @@ pub struct TrainOptions {
     /// members, noisier than the served ensemble's, so the predicted quality and cost at the
     /// chosen λ are biased (on RouterBench the served router's cost came out 1.07–1.15 × the
     /// predicted).
-    /// With one split, the curve is the served router's own on prompts no member trained on.
+    /// With one split, the curve is the served router's own on prompts the MLP and linear
+    /// members did not train on (the low-rank member's logits there are cross-fitted).
     pub own_splits: bool,
     /// MLP members of the ensemble (initialisation and batch order seeded `seed`, `seed + 1`,
     /// …); their calibrated logits are averaged in one net ([`crate::ensemble`]). May be 0
