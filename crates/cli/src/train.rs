@@ -56,8 +56,8 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true, default_value_t = 0.4, value_parser = unit_share)]
     linear_share: f64,
     /// Leave out the low-rank member (one ridge regression per tier on the bag of tokens, read
-    /// through 1, 2, 3 or one score per tier, whichever validates best: on few prompts and many
-    /// tiers it keeps the tiers' order where per-tier fits would scatter prompts on noise).
+    /// through 1, 2, 3 or one score per tier, whichever cross-validates best: on few prompts and
+    /// many tiers it keeps the tiers' order where per-tier fits would scatter prompts on noise).
     #[arg(long)]
     no_lowrank: bool,
     /// The low-rank member's share of the ensemble's averaged logit.
