@@ -190,10 +190,11 @@ impl FastWordPiece {
         let Some((n, first)) = self.trie.longest(w, 0, false) else {
             return emit(self.unk);
         };
-        // Common case (nearly every word with the vocabularies `tierwise train` builds, whose
-        // continuation pieces are single characters): every byte after the initial piece is a
-        // one-byte continuation with no longer piece, so the greedy match is known byte by byte
-        // and cannot fail; no buffer.
+        // Common case with BERT-like vocabularies, which hold every character as a continuation
+        // piece: every byte after the initial piece is a one-byte continuation with no longer
+        // piece, so the greedy match is known byte by byte and cannot fail; no buffer. (The
+        // vocabularies `tierwise train` builds have no continuation pieces: a word missing from
+        // the table fails the first step below and is unknown.)
         if w[n..].iter().all(|&c| self.trie.cont_leaf(c) != NONE) {
             emit(first);
             return w[n..].iter().for_each(|&c| emit(self.trie.cont_leaf(c)));
