@@ -26,6 +26,9 @@ pub(crate) struct FastWordPiece {
     trie: Trie,
     unk: u32,
     max_chars: usize,
+    /// Whether any token is a continuation piece. Without one, a word is a whole vocabulary
+    /// entry or unknown (the vocabularies `tierwise train` builds).
+    continues: bool,
     added: Vec<String>,
     /// The distinct first bytes of the added tokens: a text holding none of them holds no
     /// added token (`None`: an empty added token, in every text).
@@ -69,6 +72,7 @@ impl FastWordPiece {
         // continuation pieces (all of them when the prefix is empty).
         let mut words = Vec::new();
         let mut trie = TrieBuilder::new();
+        let mut continues = false;
         // A word longer than `max_chars` is unknown, even a vocabulary entry: such entries are
         // left out of the table (the word then falls to `pieces`, which says unknown).
         let whole = |t: &[u8]| t.len() <= Key::MAX_LEN.min(max_chars);
@@ -86,6 +90,7 @@ impl FastWordPiece {
             if let Some(rest) = t.strip_prefix(prefix) {
                 if matchable(rest) {
                     trie.insert(true, rest, *id);
+                    continues = true;
                 }
             }
         }
@@ -104,6 +109,7 @@ impl FastWordPiece {
             trie: trie.build()?,
             unk,
             max_chars,
+            continues,
             added,
             added_first,
             clean_text,
@@ -186,15 +192,18 @@ impl FastWordPiece {
         if len > self.max_chars {
             return emit(self.unk);
         }
+        // Without continuation pieces, a word the table misses is unknown, unless it is an
+        // entry too long for the table.
+        if !self.continues && len <= Key::MAX_LEN {
+            return emit(self.unk);
+        }
         let w = &b[i..j];
         let Some((n, first)) = self.trie.longest(w, 0, false) else {
             return emit(self.unk);
         };
         // Common case with BERT-like vocabularies, which hold every character as a continuation
         // piece: every byte after the initial piece is a one-byte continuation with no longer
-        // piece, so the greedy match is known byte by byte and cannot fail; no buffer. (The
-        // vocabularies `tierwise train` builds have no continuation pieces: a word missing from
-        // the table fails the first step below and is unknown.)
+        // piece, so the greedy match is known byte by byte and cannot fail; no buffer.
         if w[n..].iter().all(|&c| self.trie.cont_leaf(c) != NONE) {
             emit(first);
             return w[n..].iter().for_each(|&c| emit(self.trie.cont_leaf(c)));

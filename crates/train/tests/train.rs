@@ -707,6 +707,8 @@ fn fast_tokenizer_path_matches_tokenizers() {
         "Hello, World! It's 3.14159 -- isn't it?",
         "def f(x):\n    return x**2  # comment\t\tend",
         "Supercalifragilisticexpialidociousnesslessness unknownwordzzzz qqqqqq",
+        // A vocabulary word longer than the fast path's table keys, and near misses.
+        "Internationalization internationalizations internationalizatio",
         "A [UNK] token, [unk] and brackets [x]",
         "Café naïve — unicode goes the slow way 東京",
         "",
@@ -715,7 +717,10 @@ fn fast_tokenizer_path_matches_tokenizers() {
     ];
     let corpus: Vec<String> = (0..50)
         .map(|i| {
-            format!("hello world {i} the quick brown fox jumps over the lazy dog; def return x")
+            format!(
+                "hello world {i} the quick brown fox jumps over the lazy dog; def return x \
+                 internationalization"
+            )
         })
         .collect();
     let refs: Vec<&str> = corpus.iter().map(String::as_str).collect();
