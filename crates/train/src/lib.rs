@@ -22,6 +22,7 @@ pub mod error;
 pub mod hub;
 pub mod linear;
 pub mod lowrank;
+mod lsq;
 pub mod net;
 mod pipeline;
 pub mod ridge;

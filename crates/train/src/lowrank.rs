@@ -16,13 +16,13 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 use tierwise_router::artifact::LowRankFit;
 
 use crate::data::Dataset;
 use crate::dense::DenseScale;
 use crate::linear::{as_net, Fit};
+use crate::lsq::{solve_grouped, Design, Lsq};
 use crate::net::{bag_on_rows, embedding_rows, Trained};
 use crate::ridge::{self, Ridge};
 
@@ -56,111 +56,6 @@ impl Default for LowRankConfig {
             share: 0.5,
         }
     }
-}
-
-/// The design: per prompt its `(row, weight)` bag entries, then its scaled dense features.
-struct Design {
-    sparse: Vec<Vec<(u32, f64)>>,
-    dense: Vec<Vec<f64>>,
-    rows: usize,
-}
-
-impl Design {
-    fn width(&self) -> usize {
-        self.rows + self.dense.first().map_or(0, Vec::len)
-    }
-
-    /// `x_p · θ`.
-    fn dot(&self, p: usize, theta: &[f64]) -> f64 {
-        let s: f64 = self.sparse[p]
-            .iter()
-            .map(|&(r, v)| theta[r as usize] * v)
-            .sum();
-        let d: f64 = self.dense[p]
-            .iter()
-            .zip(&theta[self.rows..])
-            .map(|(x, u)| x * u)
-            .sum();
-        s + d
-    }
-
-    /// `out += c · x_p` (`sq`: `out += c · x_p²`, elementwise).
-    fn add(&self, p: usize, c: f64, sq: bool, out: &mut [f64]) {
-        for &(r, v) in &self.sparse[p] {
-            out[r as usize] += c * if sq { v * v } else { v };
-        }
-        for (o, x) in out[self.rows..].iter_mut().zip(&self.dense[p]) {
-            *o += c * if sq { x * x } else { *x };
-        }
-    }
-}
-
-/// A ridge regression: weights `theta` and intercept `c`.
-#[derive(Clone)]
-struct Lsq {
-    theta: Vec<f64>,
-    c: f64,
-}
-
-impl Lsq {
-    fn predict(&self, x: &Design, p: usize) -> f64 {
-        self.c + x.dot(p, &self.theta)
-    }
-}
-
-/// Minimise `Σ (s − c − x_p·θ)² + α ||θ||²` over `cells` (`(prompt, s)`), the intercept
-/// unpenalised, by conjugate gradients (Jacobi-preconditioned) on the centred normal
-/// equations from `start`, to a residual below 1e-6 of the right-hand side's.
-fn solve(x: &Design, cells: &[(usize, f64)], alpha: f64, start: &[f64]) -> Lsq {
-    let m = x.width();
-    let n = cells.len().max(1) as f64;
-    let mut mean = vec![0f64; m];
-    let mut diag = vec![0f64; m];
-    for &(p, _) in cells {
-        x.add(p, 1.0 / n, false, &mut mean);
-        x.add(p, 1.0, true, &mut diag);
-    }
-    diag.iter_mut()
-        .zip(&mean)
-        .for_each(|(d, mu)| *d = (*d - n * mu * mu).max(0.0) + alpha);
-    let s_mean = cells.iter().map(|c| c.1).sum::<f64>() / n;
-    // A·v = X̃ᵀX̃ v + α v, X̃ the rows minus their mean.
-    let apply = |v: &[f64]| -> Vec<f64> {
-        let shift: f64 = mean.iter().zip(v).map(|(a, b)| a * b).sum();
-        let mut out: Vec<f64> = v.iter().map(|&x| alpha * x).collect();
-        for &(p, _) in cells {
-            x.add(p, x.dot(p, v) - shift, false, &mut out);
-        }
-        out
-    };
-    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
-    let mut b = vec![0f64; m];
-    for &(p, s) in cells {
-        x.add(p, s - s_mean, false, &mut b);
-    }
-    let stop = 1e-8 * dot(&b, &b);
-    let mut theta = start.to_vec();
-    let mut r: Vec<f64> = b.iter().zip(apply(&theta)).map(|(b, a)| b - a).collect();
-    let precond = |r: &[f64]| -> Vec<f64> { r.iter().zip(&diag).map(|(r, d)| r / d).collect() };
-    let mut z = precond(&r);
-    let mut dir = z.clone();
-    let mut rz = dot(&r, &z);
-    for _ in 0..2000 {
-        if dot(&r, &r) <= stop {
-            break;
-        }
-        let ad = apply(&dir);
-        let step = rz / dot(&dir, &ad);
-        theta.iter_mut().zip(&dir).for_each(|(t, d)| *t += step * d);
-        r.iter_mut().zip(&ad).for_each(|(r, a)| *r -= step * a);
-        z = precond(&r);
-        let next = dot(&r, &z);
-        let beta = next / rz;
-        rz = next;
-        dir.iter_mut().zip(&z).for_each(|(d, z)| *d = z + beta * *d);
-    }
-    let c = s_mean - dot(&mean, &theta);
-    Lsq { theta, c }
 }
 
 /// The fitted member, and its cross-fitted logits on the prompts it was asked to judge.
@@ -242,17 +137,21 @@ pub fn fit(
     // path stops after two penalties in a row that do not lower the summed error (the weakest
     // penalties take conjugate gradients the longest).
     let na = cfg.alphas.len();
-    // (tier, fold, the fold's training cells of that tier)
-    type Job = (usize, usize, Vec<(usize, f64)>);
-    let jobs: Vec<Job> = (0..nt)
+    // (tier, fold) of each regression, and its cells: the fold's training cells of that tier.
+    // Every regression of a fold has the same prompts when every tier's outcome is known: they
+    // are solved in lockstep ([`crate::lsq`]).
+    let jobs: Vec<(usize, usize)> = (0..nt)
         .flat_map(|t| (0..folds).map(move |k| (t, k)))
-        .map(|(t, k)| {
+        .collect();
+    let cells: Vec<Vec<(usize, f64)>> = jobs
+        .iter()
+        .map(|&(t, k)| {
             let kept: Vec<(usize, f64)> = targets[t]
                 .iter()
                 .copied()
                 .filter(|c| fold_of[c.0] != k)
                 .collect();
-            (t, k, at(&kept))
+            at(&kept)
         })
         .collect();
     let mut starts: Vec<Vec<f64>> = vec![vec![0f64; x.width()]; jobs.len()];
@@ -262,13 +161,9 @@ pub fn fit(
     let mut best: Option<Best> = None;
     let mut rises = 0;
     for a in (0..na).rev() {
-        let fits: Vec<Lsq> = jobs
-            .par_iter()
-            .zip(&starts)
-            .map(|((_, _, inner), start)| solve(&x, inner, cfg.alphas[a], start))
-            .collect();
+        let fits = solve_grouped(&x, &cells, cfg.alphas[a], &starts);
         let mut oof = vec![vec![0f64; n]; nt];
-        for ((t, k, _), fit) in jobs.iter().zip(&fits) {
+        for ((t, k), fit) in jobs.iter().zip(&fits) {
             for i in (0..n).filter(|&i| fold_of[i] == *k) {
                 oof[*t][i] = fit.predict(&x, pool[i]);
             }
@@ -293,7 +188,7 @@ pub fn fit(
                 let warm = jobs
                     .iter()
                     .zip(&starts)
-                    .filter(|((_, k, _), _)| *k == 0)
+                    .filter(|((_, k), _)| *k == 0)
                     .map(|(_, w)| w.clone())
                     .collect();
                 best = Some((a, err, oof, warm));
@@ -302,10 +197,8 @@ pub fn fit(
         }
     }
     let (best, _, per_tier, warm) = best.expect("at least one penalty");
-    let full: Vec<Lsq> = (0..nt)
-        .into_par_iter()
-        .map(|t| solve(&x, &at(&targets[t]), cfg.alphas[best], &warm[t]))
-        .collect();
+    let whole: Vec<Vec<(usize, f64)>> = targets.iter().map(|c| at(c)).collect();
+    let full = solve_grouped(&x, &whole, cfg.alphas[best], &warm);
     // Per pool position, every regression's out-of-fold prediction.
     let oof: Vec<Vec<f64>> = (0..n)
         .map(|i| (0..nt).map(|t| per_tier[t][i]).collect())
@@ -535,101 +428,6 @@ mod tests {
     use super::*;
     use crate::data::Example;
     use crate::net::reference_logits;
-
-    /// Gaussian elimination with partial pivoting on a small dense system.
-    fn gauss(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
-        let n = b.len();
-        for i in 0..n {
-            let p = (i..n)
-                .max_by(|&x, &y| a[x][i].abs().total_cmp(&a[y][i].abs()))
-                .unwrap();
-            a.swap(i, p);
-            b.swap(i, p);
-            for r in i + 1..n {
-                let f = a[r][i] / a[i][i];
-                let pivot = a[i].clone();
-                a[r].iter_mut()
-                    .zip(&pivot)
-                    .skip(i)
-                    .for_each(|(x, p)| *x -= f * p);
-                b[r] -= f * b[i];
-            }
-        }
-        let mut x = vec![0.0; n];
-        for i in (0..n).rev() {
-            let s: f64 = (i + 1..n).map(|c| a[i][c] * x[c]).sum();
-            x[i] = (b[i] - s) / a[i][i];
-        }
-        x
-    }
-
-    #[test]
-    fn solve_is_the_exact_ridge_fit() {
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let (n, rows, d) = (40, 6, 2);
-        let x = Design {
-            sparse: (0..n)
-                .map(|_| {
-                    let mut bag = Vec::new();
-                    for r in 0..rows as u32 {
-                        let (keep, v) = (rng.random_range(0.0..1.0), rng.random_range(0.0..1.0));
-                        if keep < 0.5 {
-                            bag.push((r, v));
-                        }
-                    }
-                    bag
-                })
-                .collect(),
-            dense: (0..n)
-                .map(|_| (0..d).map(|_| rng.random_range(-1.0..1.0)).collect())
-                .collect(),
-            rows,
-        };
-        let cells: Vec<(usize, f64)> = (0..n).map(|p| (p, rng.random_range(-1.0..1.0))).collect();
-        let alpha = 0.3;
-        let got = solve(&x, &cells, alpha, &vec![0.0; rows + d]);
-        // The same fit, dense: centred rows, normal equations.
-        let m = rows + d;
-        let dense: Vec<Vec<f64>> = (0..n)
-            .map(|p| {
-                let mut r = vec![0.0; m];
-                x.add(p, 1.0, false, &mut r);
-                r
-            })
-            .collect();
-        let mean: Vec<f64> = (0..m)
-            .map(|j| dense.iter().map(|r| r[j]).sum::<f64>() / n as f64)
-            .collect();
-        let s_mean = cells.iter().map(|c| c.1).sum::<f64>() / n as f64;
-        let a: Vec<Vec<f64>> = (0..m)
-            .map(|i| {
-                (0..m)
-                    .map(|j| {
-                        let xx: f64 = dense
-                            .iter()
-                            .map(|r| (r[i] - mean[i]) * (r[j] - mean[j]))
-                            .sum();
-                        xx + if i == j { alpha } else { 0.0 }
-                    })
-                    .collect()
-            })
-            .collect();
-        let b: Vec<f64> = (0..m)
-            .map(|i| {
-                dense
-                    .iter()
-                    .zip(&cells)
-                    .map(|(r, c)| (r[i] - mean[i]) * (c.1 - s_mean))
-                    .sum()
-            })
-            .collect();
-        let want = gauss(a, b);
-        for (g, w) in got.theta.iter().zip(&want) {
-            assert!((g - w).abs() < 1e-4, "{:?} vs {want:?}", got.theta);
-        }
-        let c = s_mean - mean.iter().zip(&want).map(|(a, b)| a * b).sum::<f64>();
-        assert!((got.c - c).abs() < 1e-4);
-    }
 
     /// `n` prompts over `tiers` tiers: each holds three of buckets 0..10, bucket 101 when hard
     /// (100 when not) and 201 when `other` (200 when not); tier t passes with the chance
