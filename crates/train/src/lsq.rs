@@ -165,7 +165,7 @@ fn lockstep<const L: usize>(
     starts: &[&[f64]],
 ) -> Vec<Lsq> {
     let g = targets.len();
-    debug_assert!(g <= L);
+    assert!(g <= L, "{g} regressions for {L} lanes");
     let m = x.width();
     let n = prompts.len().max(1) as f64;
     let mut mean = vec![0f64; m];
@@ -226,9 +226,9 @@ fn lockstep<const L: usize>(
     let precond = |r: &[[f64; L]]| -> Vec<[f64; L]> {
         r.iter().zip(&diag).map(|(r, d)| r.map(|r| r / d)).collect()
     };
-    let mut z = precond(&r);
-    let mut dir = z.clone();
+    let z = precond(&r);
     let mut rz = dot(&r, &z);
+    let mut dir = z;
     // A lane stops for good at the first check its residual passes, as a lone solve breaks.
     let mut live = [true; L];
     for _ in 0..2000 {
@@ -246,11 +246,10 @@ fn lockstep<const L: usize>(
                 r[j] -= step[j] * a[j];
             }
         }
-        let zn = precond(&r);
-        let next = dot(&r, &zn);
-        for ((d, z), zn) in dir.iter_mut().zip(&mut z).zip(&zn) {
+        let z = precond(&r);
+        let next = dot(&r, &z);
+        for (d, z) in dir.iter_mut().zip(&z) {
             for j in (0..L).filter(|&j| live[j]) {
-                z[j] = zn[j];
                 d[j] = z[j] + next[j] / rz[j] * d[j];
             }
         }
