@@ -361,12 +361,14 @@ mod tests {
         (theta, c)
     }
 
-    type Case = (Vec<Vec<(usize, f64)>>, Vec<Vec<f64>>);
+    type Case = (Design, Vec<Vec<(usize, f64)>>, Vec<Vec<f64>>);
 
-    /// Eleven regressions and their starts: nine on every prompt (lockstep batches of 5 and 4),
-    /// one on the first 30 prompts, one on every other prompt, some from zero and some from a
-    /// random start.
-    fn case(rng: &mut ChaCha8Rng, x: &Design, n: usize) -> Case {
+    /// A [`design`] of `n` prompts, and eleven regressions on it with their starts: nine on
+    /// every prompt (lockstep batches of 5 and 4), one on the first 30 prompts, one on every
+    /// other prompt, some from zero and some from a random start.
+    fn case(seed: u64, n: usize, rows: usize, d: usize) -> Case {
+        let rng = &mut ChaCha8Rng::seed_from_u64(seed);
+        let x = design(rng, n, rows, d);
         let mut cells: Vec<Vec<(usize, f64)>> = (0..9)
             .map(|_| (0..n).map(|p| (p, rng.random_range(-1.0..1.0))).collect())
             .collect();
@@ -385,15 +387,12 @@ mod tests {
                     .collect(),
             })
             .collect();
-        (cells, starts)
+        (x, cells, starts)
     }
 
     #[test]
     fn every_fit_is_the_exact_ridge_fit() {
-        let mut rng = ChaCha8Rng::seed_from_u64(5);
-        let (n, rows, d) = (40, 6, 2);
-        let x = design(&mut rng, n, rows, d);
-        let (cells, starts) = case(&mut rng, &x, n);
+        let (x, cells, starts) = case(5, 40, 6, 2);
         let alpha = 0.3;
         let got = solve_grouped(&x, &cells, alpha, &starts);
         for (fit, cells) in got.iter().zip(&cells) {
@@ -461,10 +460,7 @@ mod tests {
 
     #[test]
     fn fits_in_lockstep_are_the_fits_alone_to_the_bit() {
-        let mut rng = ChaCha8Rng::seed_from_u64(9);
-        let (n, rows, d) = (60, 25, 3);
-        let x = design(&mut rng, n, rows, d);
-        let (cells, starts) = case(&mut rng, &x, n);
+        let (x, cells, starts) = case(9, 60, 25, 3);
         for alpha in [0.01, 1.0] {
             let together = solve_grouped(&x, &cells, alpha, &starts);
             for (i, fit) in together.iter().enumerate() {
