@@ -185,6 +185,7 @@ fn run_router(router: &Router, rows: &[tierwise_core::LogRow], table: &EvalTable
         p: Vec::with_capacity(table.len() * table.n_tiers()),
         cost: Vec::with_capacity(table.len() * table.n_tiers()),
         chosen: Vec::with_capacity(table.len()),
+        choosable: Vec::with_capacity(table.len() * table.n_tiers()),
     };
     let mut d = Decision::default();
     for id in &table.ids {
@@ -193,8 +194,15 @@ fn run_router(router: &Router, rows: &[tierwise_core::LogRow], table: &EvalTable
         preds.p.extend(&d.p);
         preds.cost.extend(&d.expected_cost_usd);
         preds.chosen.push(d.tier_index);
+        match router.choosable(&prompt) {
+            [] => preds.choosable.extend(std::iter::repeat_n(true, d.p.len())),
+            mask => preds.choosable.extend(mask),
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
+    if preds.choosable.iter().all(|&x| x) {
+        preds.choosable.clear();
+    }
     preds
 }

@@ -1,7 +1,8 @@
 //! `tierwise route`: decide a tier for every prompt of a JSONL file with a trained router.
 //! Input lines are log rows or `{"id", "prompt" | "messages", "feature"}` objects; each output
 //! line is `{"id", "tier", "model", "difficulty", "p": {tier: prob}, "expected_cost_usd": {…}}`
-//! (`difficulty`: the cheapest tier with p ≥ 0.5, else the last).
+//! (`difficulty`: the cheapest tier with p ≥ 0.5, else the last), with `"choosable": [tier, …]`
+//! when the router may choose only those tiers for the prompt's feature tag.
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -208,10 +209,20 @@ fn route_all(
             .zip(&d.expected_cost_usd)
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
-        let rec = json!({
+        let mut rec = json!({
             "id": id, "tier": d.tier, "model": d.model, "difficulty": names[d.difficulty],
             "p": p, "expected_cost_usd": c,
         });
+        let mask = router.choosable(&prompt);
+        if !mask.is_empty() {
+            let only: Vec<&String> = names
+                .iter()
+                .zip(mask)
+                .filter(|(_, &m)| m)
+                .map(|(n, _)| n)
+                .collect();
+            rec["choosable"] = json!(only);
+        }
         writeln!(out, "{rec}")?;
         t.n += 1;
         t.routed[d.tier_index] += 1;

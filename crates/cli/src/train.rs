@@ -69,6 +69,12 @@ pub struct Args {
     /// gains at least 0.004 AIQ.
     #[arg(long, allow_negative_numbers = true, value_parser = unit_share)]
     shrink: Option<f64>,
+    /// Let the router choose any tier for any prompt. By default, for each feature tag with at
+    /// least 20 known outcomes per tier, it chooses only among the tiers the no-features prior
+    /// would choose for that tag at some λ (the cost–quality hull of the single tiers): a tier
+    /// under it is beaten at its cost by a mix of the tiers on it.
+    #[arg(long)]
+    all_tiers: bool,
     /// Hash buckets for token unigrams and bigrams.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1 << 18)]
     buckets: u32,
@@ -170,6 +176,7 @@ pub fn run(a: Args) -> Result<()> {
         ..TrainOptions::default()
     };
     opts.net.head_rank = a.head_rank;
+    opts.all_tiers = a.all_tiers;
     if let Some(x) = a.shrink {
         opts.shrink = Shrink::Fixed(x);
     }
@@ -265,6 +272,10 @@ pub fn run(a: Args) -> Result<()> {
             s.shrink,
             tried.join(", ")
         ),
+    }
+    for c in &m.choosable {
+        let tag = c.feature.as_deref().unwrap_or("(no tag)");
+        println!("choosable for {tag}: {}", c.tiers.join(", "));
     }
     println!(
         "\n{:<16} {:>8} {:>8} {:>8} {:>10} {:>12}",

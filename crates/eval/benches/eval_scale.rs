@@ -40,7 +40,12 @@ fn table() -> (EvalTable, Predictions) {
     let cost = c.clone();
     (
         EvalTable::from_parts(&names, q, c).unwrap(),
-        Predictions { p, cost, chosen },
+        Predictions {
+            p,
+            cost,
+            chosen,
+            choosable: vec![],
+        },
     )
 }
 

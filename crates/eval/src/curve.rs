@@ -4,7 +4,7 @@
 /// A point of a cost–quality curve: mean cost `x`, mean quality `y`.
 pub type Point = (f64, f64);
 
-pub use tierwise_router::policy::{choose, cost_scale, lambda_grid};
+pub use tierwise_router::policy::{choose, choose_among, cost_scale, lambda_grid};
 
 fn cross(o: Point, a: Point, b: Point) -> f64 {
     (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0)

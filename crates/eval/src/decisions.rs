@@ -1,5 +1,6 @@
 //! Decisions made elsewhere (the `tierwise route` output, one JSON object a line:
-//! `{"id", "tier", "model", "difficulty", "p": {tier: prob}, "expected_cost_usd": {tier: usd}}`)
+//! `{"id", "tier", "model", "difficulty", "p": {tier: prob}, "expected_cost_usd": {tier: usd}}`,
+//! and `"choosable": [tier, …]` when the router may choose only those tiers for the prompt)
 //! aligned with an eval table, so they are scored exactly like a router evaluated in-process.
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -19,10 +20,12 @@ pub struct Decision {
     pub p: Vec<f32>,
     /// Expected cost per tier, in table order.
     pub cost: Vec<f64>,
+    /// The tiers the router may choose, in table order; empty: every tier.
+    pub choosable: Vec<bool>,
 }
 
 /// Read a decisions file against the tier names; every bad line names its file, line and field.
-/// Fields other than `id`, `tier`, `p` and `expected_cost_usd` are ignored.
+/// Fields other than `id`, `tier`, `p`, `expected_cost_usd` and `choosable` are ignored.
 pub fn read(path: &Path, tiers: &[String]) -> Result<HashMap<String, Decision>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let name = path.display().to_string();
@@ -83,9 +86,40 @@ pub fn read(path: &Path, tiers: &[String]) -> Result<HashMap<String, Decision>> 
             .map(|x| x as f32)
             .collect();
         let cost = per_tier("expected_cost_usd", 0.0, f64::INFINITY)?;
+        let mut choosable = Vec::new();
+        if let Some(list) = v.get("choosable") {
+            let list = list
+                .as_array()
+                .ok_or_else(|| bad("choosable", "a list of tier names is required".into()))?;
+            choosable = vec![false; tiers.len()];
+            for (k, name) in list.iter().enumerate() {
+                let key = format!("choosable[{k}]");
+                let name = name
+                    .as_str()
+                    .ok_or_else(|| bad(&key, "a tier name is required".into()))?;
+                let t = tiers.iter().position(|t| t == name).ok_or_else(|| {
+                    bad(
+                        &key,
+                        format!("`{name}` is not one of the tiers ({})", tiers.join(", ")),
+                    )
+                })?;
+                choosable[t] = true;
+            }
+            if !choosable[tier] {
+                return Err(bad(
+                    "tier",
+                    format!("`{tier_name}` is not among the line's `choosable` tiers"),
+                ));
+            }
+        }
         // `tierwise route` on a log file answers every row, so a prompt logged once per tier
         // repeats: the same decision again is fine, a different one is an error.
-        let d = Decision { tier, p, cost };
+        let d = Decision {
+            tier,
+            p,
+            cost,
+            choosable,
+        };
         match out.get(id) {
             Some(prev) if *prev != d => {
                 return Err(bad(
@@ -120,12 +154,19 @@ pub fn align(
         p: Vec::with_capacity(sub.len() * sub.n_tiers()),
         cost: Vec::with_capacity(sub.len() * sub.n_tiers()),
         chosen: Vec::with_capacity(sub.len()),
+        choosable: Vec::new(),
     };
+    let restricted = sub.ids.iter().any(|id| !decisions[id].choosable.is_empty());
     for id in &sub.ids {
         let d = &decisions[id];
         preds.p.extend(&d.p);
         preds.cost.extend(&d.cost);
         preds.chosen.push(d.tier);
+        if restricted && d.choosable.is_empty() {
+            preds.choosable.extend(std::iter::repeat_n(true, d.p.len()));
+        } else if restricted {
+            preds.choosable.extend(&d.choosable);
+        }
     }
     let unmatched = decisions.len() - keep.len();
     (sub, preds, unmatched)
@@ -188,6 +229,17 @@ mod tests {
         );
         assert_eq!(preds.chosen, vec![1, 0]);
         assert_eq!(preds.p, vec![0.2, 0.9, 0.7, 0.9]);
+        assert!(preds.choosable.is_empty());
+        // A line restricted to some tiers: the others become rows of every tier.
+        let only =
+            |l: String, tiers: &str| format!("{},\"choosable\":{tiers}}}", &l[..l.len() - 1]);
+        let text = [only(line("p0", "b", 0.2), r#"["b"]"#), line("p2", "a", 0.7)].join("\n");
+        std::fs::write(&path, text).unwrap();
+        let d = read(&path, &tiers).unwrap();
+        assert_eq!(d["p0"].choosable, [false, true]);
+        let (_, preds, _) = align(&t, &mut counts, &d);
+        assert_eq!(preds.choosable, [false, true, true, true]);
+        preds.check(&t.select(&[0, 2])).unwrap();
 
         for (text, want) in [
             (line("x", "c", 0.1), ":1: field `tier`"),
@@ -205,6 +257,15 @@ mod tests {
             ),
             ("{\"id\":1}".into(), ":1: field `id`"),
             ("nope".into(), ":1: field `(json)`"),
+            (
+                only(line("x", "a", 0.1), r#"["b"]"#),
+                ":1: field `tier`: `a` is not among the line's `choosable` tiers",
+            ),
+            (
+                only(line("x", "a", 0.1), r#"["a","z"]"#),
+                ":1: field `choosable[1]`: `z` is not one of the tiers (a, b)",
+            ),
+            (only(line("x", "a", 0.1), "\"a\""), ":1: field `choosable`"),
             (
                 line("x", "a", 0.1).replace(",\"b\":0.01", ""),
                 "field `expected_cost_usd.b`",

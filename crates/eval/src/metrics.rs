@@ -119,7 +119,14 @@ impl<'a> Evaluator<'a> {
             .into_par_iter()
             .map(|p| {
                 let r = p * nt..(p + 1) * nt;
-                segments(&preds.p[r.clone()], &preds.cost[r], &lambdas, cost_scale)
+                let allowed = preds.choosable_row(p, nt);
+                segments(
+                    &preds.p[r.clone()],
+                    &preds.cost[r],
+                    allowed,
+                    &lambdas,
+                    cost_scale,
+                )
             })
             .collect();
         let mut seg_start = Vec::with_capacity(table.len() + 1);
@@ -318,14 +325,22 @@ impl<'a> Evaluator<'a> {
 /// the choice can only move to a tier of lower expected cost, at the λ where that tier's line
 /// p_s − λ·ĉ_s/ĉ_max crosses the chosen one's; so instead of evaluating every λ, jump to the
 /// first grid λ at (or just before, against rounding) the nearest crossing and evaluate the
-/// policy there with [`curve::choose`] itself, which keeps its tie rule exact.
-pub fn segments(p: &[f32], cost: &[f64], lambdas: &[f64], cost_scale: f64) -> Vec<(u16, u16)> {
-    let mut t = curve::choose(p, cost, lambdas[0], cost_scale);
+/// policy there with [`curve::choose_among`] itself, which keeps its tie rule exact. Only the
+/// tiers in `choosable` are chosen (empty: every tier).
+pub fn segments(
+    p: &[f32],
+    cost: &[f64],
+    choosable: &[bool],
+    lambdas: &[f64],
+    cost_scale: f64,
+) -> Vec<(u16, u16)> {
+    let ok = |s: usize| !choosable.contains(&true) || choosable[s];
+    let mut t = curve::choose_among(p, cost, choosable, lambdas[0], cost_scale);
     let mut out = vec![(0u16, t as u16)];
     let mut i = 0;
     loop {
         let next = (0..p.len())
-            .filter(|&s| cost[s] < cost[t])
+            .filter(|&s| cost[s] < cost[t] && ok(s))
             .map(|s| (p[t] as f64 - p[s] as f64) * cost_scale / (cost[t] - cost[s]))
             .fold(f64::INFINITY, f64::min);
         if !next.is_finite() {
@@ -336,7 +351,7 @@ pub fn segments(p: &[f32], cost: &[f64], lambdas: &[f64], cost_scale: f64) -> Ve
         if j >= lambdas.len() {
             return out;
         }
-        let u = curve::choose(p, cost, lambdas[j], cost_scale);
+        let u = curve::choose_among(p, cost, choosable, lambdas[j], cost_scale);
         if u != t {
             out.push((j as u16, u as u16));
             t = u;

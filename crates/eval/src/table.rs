@@ -186,9 +186,21 @@ pub struct Predictions {
     pub cost: Vec<f64>,
     /// The tier chosen for each prompt at the router's operating point.
     pub chosen: Vec<usize>,
+    /// The tiers the router may choose, row-major N × T (metrics.md's "tiers the router can
+    /// choose"); empty: every tier for every prompt.
+    pub choosable: Vec<bool>,
 }
 
 impl Predictions {
+    /// The tiers the router may choose for prompt `i` (empty: every tier).
+    pub fn choosable_row(&self, i: usize, nt: usize) -> &[bool] {
+        if self.choosable.is_empty() {
+            &[]
+        } else {
+            &self.choosable[i * nt..(i + 1) * nt]
+        }
+    }
+
     /// Check the shape against a table: N × T predictions, finite, chosen tiers in range.
     pub fn check(&self, table: &EvalTable) -> Result<()> {
         let (n, nt) = (table.len(), table.n_tiers());
@@ -198,6 +210,12 @@ impl Predictions {
                 self.p.len(),
                 self.cost.len(),
                 self.chosen.len()
+            )));
+        }
+        if !self.choosable.is_empty() && self.choosable.len() != n * nt {
+            return Err(Error::Invalid(format!(
+                "predictions: {} choosable flags for {n} prompts × {nt} tiers",
+                self.choosable.len()
             )));
         }
         if self.p.iter().any(|x| !x.is_finite()) || self.cost.iter().any(|x| !x.is_finite()) {
@@ -224,6 +242,13 @@ impl Predictions {
                 .flat_map(|&i| self.cost[i * nt..(i + 1) * nt].iter().copied())
                 .collect(),
             chosen: idx.iter().map(|&i| self.chosen[i]).collect(),
+            choosable: if self.choosable.is_empty() {
+                Vec::new()
+            } else {
+                idx.iter()
+                    .flat_map(|&i| self.choosable[i * nt..(i + 1) * nt].iter().copied())
+                    .collect()
+            },
         }
     }
 }

@@ -26,6 +26,7 @@ fn preds(t: &EvalTable, probs: &[f32], chosen: Vec<usize>) -> Predictions {
         p: probs.to_vec(),
         cost: t.c.clone(),
         chosen,
+        choosable: vec![],
     }
 }
 
@@ -226,6 +227,7 @@ fn bootstrap_is_seeded_and_brackets_the_estimate() {
         p,
         cost: t.c.clone(),
         chosen: vec![0, 1, 2, 0, 0, 1, 2, 0, 1, 2],
+        choosable: vec![],
     };
     let opts = BootstrapOptions {
         resamples: 200,
@@ -277,17 +279,24 @@ fn jumping_along_the_lambda_grid_equals_evaluating_every_lambda() {
             .map(|_| rng.random_range(0..4) as f64 * 0.5)
             .collect();
         let scale = rng.random_range(0.1..3.0);
+        // Every third case narrows the tiers the policy may choose (empty: all).
+        let allowed: Vec<bool> = match case % 3 {
+            0 => (0..nt).map(|_| rng.random_bool(0.6)).collect(),
+            _ => Vec::new(),
+        };
         let mut naive: Vec<(u16, u16)> = Vec::new();
         for (i, &l) in grid.iter().enumerate() {
-            let t = curve::choose(&p, &c, l, scale) as u16;
+            let t = curve::choose_among(&p, &c, &allowed, l, scale) as u16;
             if naive.last().is_none_or(|x| x.1 != t) {
                 naive.push((i as u16, t));
             }
+            let ok = !allowed.contains(&true) || allowed[t as usize];
+            assert!(ok, "chose tier {t} outside {allowed:?}");
         }
         assert_eq!(
-            tierwise_eval::metrics::segments(&p, &c, &grid, scale),
+            tierwise_eval::metrics::segments(&p, &c, &allowed, &grid, scale),
             naive,
-            "p {p:?} c {c:?} scale {scale}"
+            "p {p:?} c {c:?} allowed {allowed:?} scale {scale}"
         );
     }
 }

@@ -32,7 +32,15 @@ fn synthetic(n: usize, skill: f64, seed: u64) -> (EvalTable, Predictions) {
         *f = Some(if i % 3 == 0 { "support" } else { "search" }.into());
     }
     let cost = c;
-    (t, Predictions { p, cost, chosen })
+    (
+        t,
+        Predictions {
+            p,
+            cost,
+            chosen,
+            choosable: vec![],
+        },
+    )
 }
 
 #[test]

@@ -6,6 +6,7 @@ use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use tierwise_core::Tier;
 
+pub use crate::choosable::Choosable;
 use crate::error::{Error, Result};
 use crate::features::FeaturiserConfig;
 use crate::policy::{Platt, TierCost};
@@ -13,11 +14,12 @@ use crate::policy::{Platt, TierCost};
 /// Version of the artifact format this crate writes. Version 2 added
 /// `featuriser.dense_range`, which older readers would ignore, so they refuse it. Version 3 lets
 /// the `embedding` tensor be F16: it is written so when every value is exactly an f16 (as
-/// `tierwise train` makes them), halving the table serving reads most; else F32.
-pub const FORMAT_VERSION: u32 = 3;
-/// Versions this crate reads: version 1 is version 2 without `featuriser.dense_range`, and
-/// version 2 is version 3 with an F32 embedding.
-pub const READS_VERSIONS: [u32; 3] = [1, 2, 3];
+/// `tierwise train` makes them), halving the table serving reads most; else F32. Version 4 added
+/// `choosable`, which older readers would ignore (choosing tiers it rules out).
+pub const FORMAT_VERSION: u32 = 4;
+/// Versions this crate reads: version 1 is version 2 without `featuriser.dense_range`, version
+/// 2 is version 3 with an F32 embedding, and version 3 is version 4 with every tier choosable.
+pub const READS_VERSIONS: [u32; 4] = [1, 2, 3, 4];
 /// File names inside a model folder.
 pub const META_FILE: &str = "router.json";
 /// Weights file.
@@ -237,6 +239,9 @@ pub struct ArtifactMeta {
     pub validation_curve: Vec<CurvePoint>,
     /// Each single tier on the same validation prompts.
     pub single_tiers: Vec<SingleTier>,
+    /// The tiers the policy may choose, per feature tag ([`Choosable`]); empty: every tier.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choosable: Vec<Choosable>,
     /// Training summary.
     pub training: TrainingSummary,
 }
@@ -471,6 +476,8 @@ pub fn read_meta(dir: &Path) -> Result<ArtifactMeta> {
     if meta.featuriser.buckets == 0 {
         return Err(Error::artifact(&path, "`featuriser.buckets` must be ≥ 1"));
     }
+    let names: Vec<&str> = meta.tiers.iter().map(|t| t.name.as_str()).collect();
+    crate::choosable::Masks::new(&meta.choosable, &names).map_err(|e| Error::artifact(&path, e))?;
     let (ranges, dense) = (&meta.featuriser.dense_range, meta.featuriser.dense_len());
     // From version 2 the exported layers rely on the clamp (see `FeaturiserConfig::dense_range`).
     if (meta.format_version >= 2 || !ranges.is_empty()) && ranges.len() != dense {

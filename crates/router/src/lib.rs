@@ -9,6 +9,7 @@
 
 pub mod artifact;
 mod ascii;
+pub mod choosable;
 mod counts;
 pub mod error;
 pub mod features;
@@ -36,6 +37,9 @@ pub struct Prediction {
     pub p: Vec<f32>,
     /// Expected cost (USD) per tier.
     pub expected_cost_usd: Vec<f64>,
+    /// The tiers the policy may choose for this prompt ([`artifact::Choosable`]); empty: every
+    /// tier.
+    pub choosable: Vec<bool>,
 }
 
 /// A routing decision.
@@ -61,6 +65,8 @@ pub struct Router {
     model: Model,
     /// The artifact's metadata; `meta.lambda` is the λ in force.
     meta: ArtifactMeta,
+    /// `meta.choosable` by tag.
+    masks: choosable::Masks,
 }
 
 impl Router {
@@ -74,7 +80,7 @@ impl Router {
         let tpath = dir.join(artifact::TOKENIZER_FILE);
         let tokenizer = tokenizers::Tokenizer::from_file(&tpath)
             .map_err(|e| Error::artifact(&tpath, format!("not a valid tokenizer: {e}")))?;
-        Ok(Router::from_parts(meta, weights, tokenizer))
+        Router::from_parts(meta, weights, tokenizer)
     }
 
     /// Load and re-pick λ for `target` from the stored validation curve.
@@ -84,15 +90,18 @@ impl Router {
         Ok(r)
     }
 
-    /// A router from parts already checked (used by training before writing the artifact).
+    /// A router from parts already checked (used by training before writing the artifact). An
+    /// error when `meta.choosable` names a tier `meta.tiers` does not have.
     pub fn from_parts(
         meta: ArtifactMeta,
         weights: artifact::Weights,
         tokenizer: tokenizers::Tokenizer,
-    ) -> Router {
+    ) -> Result<Router> {
+        let names: Vec<&str> = meta.tiers.iter().map(|t| t.name.as_str()).collect();
+        let masks = choosable::Masks::new(&meta.choosable, &names).map_err(Error::Invalid)?;
         let featuriser = features::Featuriser::new(meta.featuriser.clone(), tokenizer);
         let model = Model::new(featuriser, weights, meta.network.dim, meta.network.hidden);
-        Router { model, meta }
+        Ok(Router { model, meta, masks })
     }
 
     /// Re-pick λ for `target` from the stored validation curve; [`Router::meta`] then gives
@@ -112,6 +121,7 @@ impl Router {
         let mut pred = Prediction {
             p: Vec::new(),
             expected_cost_usd: Vec::new(),
+            choosable: self.choosable(prompt).to_vec(),
         };
         self.predict_into(prompt, &mut pred.p, &mut pred.expected_cost_usd);
         pred
@@ -131,11 +141,17 @@ impl Router {
         cost.extend(self.meta.cost_model.iter().map(|c| c.cost(tokens)));
     }
 
+    /// The tiers the policy may choose for `prompt` (by its feature tag); empty: every tier.
+    pub fn choosable(&self, prompt: &Prompt) -> &[bool] {
+        self.masks.get(prompt.feature())
+    }
+
     /// The policy's choice for a prediction at `lambda`.
     pub fn choose(&self, pred: &Prediction, lambda: f64) -> usize {
-        policy::choose(
+        policy::choose_among(
             &pred.p,
             &pred.expected_cost_usd,
+            &pred.choosable,
             lambda,
             self.meta.cost_scale,
         )
@@ -152,9 +168,10 @@ impl Router {
     /// count and the longest tier and model names, a decision allocates nothing.
     pub fn decide_into(&self, prompt: &Prompt, out: &mut Decision) {
         self.predict_into(prompt, &mut out.p, &mut out.expected_cost_usd);
-        let i = policy::choose(
+        let i = policy::choose_among(
             &out.p,
             &out.expected_cost_usd,
+            self.choosable(prompt),
             self.meta.lambda,
             self.meta.cost_scale,
         );

@@ -124,20 +124,49 @@ pub fn cost_scale<'a>(rows: impl IntoIterator<Item = &'a [f64]>, tiers: usize) -
 
 /// The policy: argmax_t (p_t − λ · ĉ_t / scale). Ties go to the tier with the lower expected
 /// cost ĉ_t, then to the lower index. A non-positive `scale` counts as 1. Serving, training and
-/// the eval all choose through this one function.
+/// the eval all choose through this one function (or [`choose_among`]).
 #[inline]
 pub fn choose(p: &[f32], cost: &[f64], lambda: f64, scale: f64) -> usize {
+    choose_among(p, cost, &[], lambda, scale)
+}
+
+/// [`choose`] over the tiers with `choosable[t]` true (metrics.md's "tiers the router can
+/// choose"); an empty `choosable`, or one that allows no tier, allows every tier.
+#[inline]
+pub fn choose_among(p: &[f32], cost: &[f64], choosable: &[bool], lambda: f64, scale: f64) -> usize {
     let scale = if scale > 0.0 { scale } else { 1.0 };
-    let mut best = 0;
+    let all = !choosable.contains(&true);
+    let mut best = usize::MAX;
     let mut best_v = f64::NEG_INFINITY;
     for (t, (&pt, &ct)) in p.iter().zip(cost).enumerate() {
+        if !all && !choosable[t] {
+            continue;
+        }
         let v = pt as f64 - lambda * ct / scale;
-        if v > best_v || (v == best_v && ct < cost[best]) {
+        if best == usize::MAX || v > best_v || (v == best_v && ct < cost[best]) {
             best_v = v;
             best = t;
         }
     }
-    best
+    if best == usize::MAX {
+        0
+    } else {
+        best
+    }
+}
+
+/// The tiers the no-features prior chooses somewhere on the λ sweep ([`lambda_grid`]): the
+/// policy run on each tier's pass rate `rates[t]` and mean expected cost `costs[t]` (the upper
+/// cost–quality hull of the single tiers, as the sweep sees it). A tier off it is, at every λ,
+/// beaten by a tier the prior chooses; [`crate::artifact::Choosable`] keeps a router to these.
+pub fn prior_choices(rates: &[f64], costs: &[f64]) -> Vec<bool> {
+    let p: Vec<f32> = rates.iter().map(|&r| r as f32).collect();
+    let scale = costs.iter().copied().fold(0.0, f64::max);
+    let mut out = vec![false; p.len()];
+    for lambda in lambda_grid() {
+        out[choose(&p, costs, lambda, scale)] = true;
+    }
+    out
 }
 
 /// The best single tier: highest quality, ties to the cheaper.
@@ -242,6 +271,36 @@ mod tests {
         assert_eq!(g.len(), 202);
         assert!((g[1] - 1e-4).abs() < 1e-12 && (g[201] - 100.0).abs() < 1e-9);
         assert!((g[101] - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn choose_among_skips_tiers_it_may_not_choose() {
+        let (p, c) = ([0.5, 0.9, 0.95], [1.0, 2.0, 10.0]);
+        assert_eq!(choose_among(&p, &c, &[true, false, true], 0.0, 10.0), 2);
+        assert_eq!(choose_among(&p, &c, &[true, false, true], 1.0, 10.0), 0);
+        assert_eq!(choose_among(&p, &c, &[true, true, true], 1.0, 10.0), 1);
+        // Empty, or nothing allowed: every tier.
+        assert_eq!(choose_among(&p, &c, &[], 1.0, 10.0), 1);
+        assert_eq!(choose_among(&p, &c, &[false; 3], 1.0, 10.0), 1);
+    }
+
+    #[test]
+    fn the_prior_chooses_the_tiers_on_the_cost_quality_hull() {
+        // RouterBench MBPP's shape: b as good as c at three times the cost (dominated), d below
+        // the line from c to e (a mix of c and e beats it at its cost), a the cheapest.
+        let rates = [0.33, 0.52, 0.64, 0.642, 0.686];
+        let costs = [0.05, 0.15, 0.33, 5.9, 9.4];
+        assert_eq!(
+            prior_choices(&rates, &costs),
+            [true, true, true, false, true]
+        );
+        // Above that line, d is chosen; a tier dearer and no better never is.
+        let rates = [0.33, 0.52, 0.64, 0.68, 0.686];
+        assert_eq!(prior_choices(&rates, &costs), [true; 5]);
+        assert_eq!(
+            prior_choices(&[0.5, 0.5, 0.9], &[1.0, 2.0, 3.0]),
+            [true, false, true]
+        );
     }
 
     #[test]

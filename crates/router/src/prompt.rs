@@ -56,6 +56,11 @@ impl Prompt {
         &self.text
     }
 
+    /// The feature tag, if any.
+    pub fn feature(&self) -> Option<&str> {
+        self.feature.as_deref()
+    }
+
     /// The featuriser's view.
     pub fn view(&self) -> PromptView<'_> {
         PromptView {

@@ -8,7 +8,12 @@
 //! Every method gets the same folds and the same cost model (fitted on the training folds);
 //! out-of-fold predictions are pooled and the metrics computed once over all prompts by
 //! tierwise-eval (the code behind `tierwise eval`), with paired bootstrap intervals of the
-//! router's AIQ minus each baseline's.
+//! router's AIQ minus each baseline's. The router chooses among the tiers its artifact allows
+//! for each prompt's feature tag, the baselines among all.
+//!
+//! Experiments set `TW_*` variables (see `options`); besides the training knobs, `TW_NO_TAGS=1`
+//! drops every prompt's feature tag (as if the log did not say which task a prompt is), and
+//! `TW_DUMP=DIR` writes each repeat's out-of-fold predictions to `DIR/SET.SEED.json`.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -240,6 +245,9 @@ fn options(seed: u64) -> TrainOptions {
     if let (Some(v), Some(l)) = (env("TW_LOWRANK_NUM"), opts.lowrank.as_mut()) {
         l.numeric_scale = v;
     }
+    if std::env::var("TW_ALL_TIERS").as_deref() == Ok("1") {
+        opts.all_tiers = true;
+    }
     if let Some(v) = env("TW_VAL") {
         opts.val_split = v;
     }
@@ -281,6 +289,7 @@ fn cross_validate(
     let n = table.len();
     let mut preds: [Vec<Vec<f32>>; 3] = [vec![vec![]; n], vec![vec![]; n], vec![vec![]; n]];
     let mut expected = vec![vec![0.0; nt]; n];
+    let mut allowed: Vec<Vec<bool>> = vec![vec![true; nt]; n];
     for f in 0..k {
         let (tr, te) = folds::split(&assign, f);
         let train_table = table.subset(&tr);
@@ -313,7 +322,11 @@ fn cross_validate(
             if let Some(feat) = &info.feature {
                 prompt = prompt.with_feature(feat.clone());
             }
-            preds[0][p] = trained.router.predict(&prompt).p;
+            let pred = trained.router.predict(&prompt);
+            if !pred.choosable.is_empty() {
+                allowed[p] = pred.choosable;
+            }
+            preds[0][p] = pred.p;
             preds[1][p] = prior.clone();
             preds[2][p] = lr.predict(&info.text);
             let tokens = text::estimate_tokens(&info.text) as f64;
@@ -332,13 +345,32 @@ fn cross_validate(
         }
     }
     let tiers: Vec<&str> = table.tiers.iter().map(String::as_str).collect();
+    if let Ok(dir) = std::env::var("TW_DUMP") {
+        // Out-of-fold predictions for analysis elsewhere: outcomes, logged and expected costs,
+        // and each method's probabilities, row-major over the scored prompts.
+        let pick =
+            |pm: &Vec<Vec<f32>>| -> Vec<f32> { full.iter().flat_map(|&i| pm[i].clone()).collect() };
+        let dump = serde_json::json!({
+            "tiers": tiers, "q": q, "c": c,
+            "expected": full.iter().flat_map(|&i| expected[i].clone()).collect::<Vec<f64>>(),
+            "router": pick(&preds[0]), "prior": pick(&preds[1]), "tfidf": pick(&preds[2]),
+        });
+        let path = Path::new(&dir).join(format!("{}.{seed}.json", set.name));
+        std::fs::write(&path, dump.to_string()).expect("TW_DUMP: write");
+    }
     let eval_table = EvalTable::from_parts(&tiers, q, c).expect("valid outcomes");
     let preds = preds
         .iter()
-        .map(|pm| Predictions {
+        .enumerate()
+        .map(|(m, pm)| Predictions {
             p: full.iter().flat_map(|&i| pm[i].clone()).collect(),
             cost: full.iter().flat_map(|&i| expected[i].clone()).collect(),
             chosen: vec![0; full.len()],
+            // The router's choice is narrowed per feature tag; the baselines choose any tier.
+            choosable: match m {
+                0 => full.iter().flat_map(|&i| allowed[i].clone()).collect(),
+                _ => Vec::new(),
+            },
         })
         .collect();
     (eval_table, preds)
@@ -401,7 +433,11 @@ fn main() {
         .filter(|n| names.is_empty() || names.iter().any(|x| x == *n))
     {
         let t0 = Instant::now();
-        let set = load(name, &data, &root);
+        let mut set = load(name, &data, &root);
+        if std::env::var("TW_NO_TAGS").as_deref() == Ok("1") {
+            // As if the log did not say which task (feature) each prompt belongs to.
+            set.rows.iter_mut().for_each(|r| r.feature = None);
+        }
         let table = OutcomeTable::build(&set.rows, &set.config);
         // samples[seed][method]; the metrics are over the prompts with every tier's outcome.
         let mut scored = 0;

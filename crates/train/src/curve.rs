@@ -2,7 +2,7 @@
 //! quality and cost of the chosen tiers (metrics.md), and each single tier on the same prompts.
 use tierwise_core::OutcomeTable;
 use tierwise_router::artifact::{CurvePoint, SingleTier};
-use tierwise_router::policy::{choose, lambda_grid};
+use tierwise_router::policy::{choose_among, lambda_grid};
 
 /// Fewer fully observed validation prompts than this: the curve uses predictions instead.
 pub const MIN_LOGGED: usize = 20;
@@ -42,12 +42,13 @@ pub fn outcomes(table: &OutcomeTable, expected: &[Vec<f64>]) -> Outcomes {
 
 /// Points (λ, mean q, mean c, and their standard errors) of the policy for every λ of the grid;
 /// `q`/`c` are the values credited for each prompt and tier, `p`/`e` the predictions that drive
-/// the choice.
+/// the choice, `choosable` the tiers each prompt may go to (empty, or an empty row: every tier).
 pub fn sweep(
     q: &[Vec<f64>],
     c: &[Vec<f64>],
     p: &[&[f32]],
     e: &[&[f64]],
+    choosable: &[&[bool]],
     scale: f64,
 ) -> Vec<CurvePoint> {
     lambda_grid()
@@ -55,7 +56,8 @@ pub fn sweep(
         .map(|lambda| {
             let (mut mq, mut mc) = (Moments::default(), Moments::default());
             for i in 0..q.len() {
-                let t = choose(p[i], e[i], lambda, scale);
+                let allowed = choosable.get(i).copied().unwrap_or_default();
+                let t = choose_among(p[i], e[i], allowed, lambda, scale);
                 mq.add(q[i][t]);
                 mc.add(c[i][t]);
             }
@@ -133,7 +135,7 @@ mod tests {
         let p: Vec<[f32; 2]> = vec![[1.0, 1.0], [1.0, 1.0], [0.1, 0.9], [0.1, 0.2]];
         let p: Vec<&[f32]> = p.iter().map(|r| &r[..]).collect();
         let e: Vec<&[f64]> = c.iter().map(|r| &r[..]).collect();
-        let points = sweep(&q, &c, &p, &e, 3e-3);
+        let points = sweep(&q, &c, &p, &e, &[], 3e-3);
         let at = |l: f64| points.iter().find(|pt| pt.lambda >= l).unwrap();
         // λ = 0.1: prompts 2 and 3 go to the dear tier: q = 1, 1, 1, 0 and c = 1e-4, 1e-4,
         // 3e-3, 3e-3.
@@ -149,7 +151,7 @@ mod tests {
         let pt = at(100.0);
         assert_eq!((pt.quality, pt.cost_usd_se), (0.5, Some(0.0)));
         // One prompt: no spread to estimate.
-        let one = sweep(&q[..1], &c[..1], &p[..1], &e[..1], 3e-3);
+        let one = sweep(&q[..1], &c[..1], &p[..1], &e[..1], &[], 3e-3);
         assert_eq!((one[0].quality_se, one[0].cost_usd_se), (None, None));
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod baselines;
 pub mod calib;
+pub mod choosable;
 pub mod cost;
 pub mod curve;
 pub mod data;

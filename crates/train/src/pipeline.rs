@@ -12,6 +12,7 @@ use tierwise_router::artifact::{
     self, ArtifactMeta, Fingerprints, LowRankFit, MemberFit, NetworkShape, TierMetrics,
     TrainingSummary, Weights,
 };
+use tierwise_router::choosable::Masks;
 use tierwise_router::features::{Featuriser, FeaturiserConfig, PromptView, TEXT_FEATURES};
 use tierwise_router::policy::{cost_scale, pick_lambda, Platt, Target};
 use tierwise_router::Router;
@@ -26,7 +27,7 @@ use crate::lowrank::LowRankConfig;
 use crate::net::{self, Net, NetConfig};
 use crate::shrink::{self, Shrink};
 use crate::vectors::{BucketVectors, TokenVectors};
-use crate::{calib, cost, curve, ensemble, linear, lowrank, tokenizer};
+use crate::{calib, choosable, cost, curve, ensemble, linear, lowrank, tokenizer};
 
 /// Training settings.
 #[derive(Debug, Clone)]
@@ -75,6 +76,9 @@ pub struct TrainOptions {
     pub lowrank: Option<LowRankConfig>,
     /// How far the ensemble's logits are shrunk toward the per-tier prior ([`crate::shrink`]).
     pub shrink: Shrink,
+    /// Let the router choose any tier for any prompt; by default it chooses, per feature tag,
+    /// among the tiers the no-features prior would choose ([`crate::choosable`]).
+    pub all_tiers: bool,
     /// Show a progress bar (only on a terminal).
     pub progress: bool,
 }
@@ -139,6 +143,7 @@ impl Default for TrainOptions {
             linear: Some(LinearConfig::default()),
             lowrank: Some(LowRankConfig::default()),
             shrink: Shrink::default(),
+            all_tiers: false,
             progress: false,
         }
     }
@@ -338,6 +343,11 @@ pub fn train(
     };
     let scale = DenseScale::fit(&data, &usable, TEXT_FEATURES, opts.net.dense_floor);
     let cost_model = cost::fit(&table.subset(&usable), config)?;
+    let choosable = if opts.all_tiers {
+        Vec::new()
+    } else {
+        choosable::fit(table, &usable, &cost_model)
+    };
     let fingerprints = Fingerprints {
         exact: usable
             .iter()
@@ -375,6 +385,7 @@ pub fn train(
         curve_basis: String::new(),
         validation_curve: Vec::new(),
         single_tiers: Vec::new(),
+        choosable,
         training: TrainingSummary {
             rows,
             prompts: table.len(),
@@ -524,7 +535,7 @@ pub fn train(
                     let (weights, shape) = export(&fitted.net, &scale, opts.buckets);
                     let mut member_meta = meta.clone();
                     member_meta.network = shape;
-                    let raw = Router::from_parts(member_meta, weights, tok.clone());
+                    let raw = Router::from_parts(member_meta, weights, tok.clone())?;
                     judge
                         .par_iter()
                         .map(|&p| {
@@ -621,6 +632,12 @@ pub fn train(
         .collect();
     meta.cost_scale = cost_scale(expected.iter().map(Vec::as_slice), meta.tiers.len());
     let logged = curve::outcomes(&table.subset(&judged), &expected);
+    let names: Vec<&str> = meta.tiers.iter().map(|t| t.name.as_str()).collect();
+    let masks = Masks::new(&meta.choosable, &names).map_err(Error::Data)?;
+    let allowed: Vec<&[bool]> = judged
+        .iter()
+        .map(|&p| masks.get(table.prompts[p].feature.as_deref()))
+        .collect();
     // The shrink toward the prior, scored on the fully observed out-of-bag prompts, then
     // applied to every member's map (the folded net serves it) and to the out-of-bag logits.
     let prior = shrink::prior_logits(table);
@@ -629,6 +646,7 @@ pub fn train(
         &oob_logits,
         &logged,
         &expected,
+        &allowed,
         meta.cost_scale,
         &prior,
     );
@@ -706,7 +724,9 @@ pub fn train(
         };
     let p_rows: Vec<&[f32]> = idx.iter().map(|&i| probs[i].as_slice()).collect();
     let e_rows: Vec<&[f64]> = idx.iter().map(|&i| expected[i].as_slice()).collect();
-    meta.validation_curve = curve::sweep(&rows_q, &rows_c, &p_rows, &e_rows, meta.cost_scale);
+    let a_rows: Vec<&[bool]> = idx.iter().map(|&i| allowed[i]).collect();
+    meta.validation_curve =
+        curve::sweep(&rows_q, &rows_c, &p_rows, &e_rows, &a_rows, meta.cost_scale);
     if basis == "predicted" {
         // The spread of predicted probabilities is not the sampling noise of outcomes: no
         // standard errors (the eval then estimates the prediction's from its own).
@@ -720,7 +740,7 @@ pub fn train(
         .ok_or_else(|| Error::Data("empty validation curve".into()))?;
     meta.lambda = lambda;
     meta.predicted = predicted;
-    let router = Router::from_parts(meta, weights.clone(), tok);
+    let router = Router::from_parts(meta, weights.clone(), tok)?;
     Ok(Trained {
         router,
         weights,

@@ -102,6 +102,8 @@ pub struct Evidence<'a> {
     pub c: &'a [Vec<f64>],
     /// `[prompts][tiers]` expected cost.
     pub expected: &'a [&'a [f64]],
+    /// Per prompt, the tiers it may go to (empty: every tier).
+    pub choosable: &'a [&'a [bool]],
     /// The policy's cost scale.
     pub scale: f64,
 }
@@ -120,10 +122,17 @@ impl Evidence<'_> {
             })
             .collect();
         let p: Vec<&[f32]> = probs.iter().map(Vec::as_slice).collect();
-        let points: Vec<(f64, f64)> = curve::sweep(self.q, self.c, &p, self.expected, self.scale)
-            .iter()
-            .map(|pt| (pt.cost_usd, pt.quality))
-            .collect();
+        let points: Vec<(f64, f64)> = curve::sweep(
+            self.q,
+            self.c,
+            &p,
+            self.expected,
+            self.choosable,
+            self.scale,
+        )
+        .iter()
+        .map(|pt| (pt.cost_usd, pt.quality))
+        .collect();
         let singles = (0..prior.len())
             .map(|t| self.c.iter().map(|r| r[t]).sum::<f64>() / self.c.len().max(1) as f64);
         let (lo, hi) = singles.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
@@ -160,14 +169,15 @@ pub fn choose(how: &Shrink, score: impl Fn(f64) -> f64 + Sync) -> (f64, Vec<[f64
     (best[0], tried)
 }
 
-/// [`choose`] on the out-of-bag prompts: `logits` and `expected` per judged prompt, `logged`
-/// the fully observed ones among them. With fewer than [`curve::MIN_LOGGED`] of those (logs
+/// [`choose`] on the out-of-bag prompts: `logits`, `expected` and `choosable` per judged
+/// prompt, `logged` the fully observed ones among them. With fewer than [`curve::MIN_LOGGED`] of those (logs
 /// where one tier answered each prompt) there is no AIQ to go by: [`Shrink::OutOfBag`] gives 1.
 pub fn choose_out_of_bag(
     how: &Shrink,
     logits: &[Vec<f64>],
     logged: &curve::Outcomes,
     expected: &[Vec<f64>],
+    choosable: &[&[bool]],
     scale: f64,
     prior: &[f64],
 ) -> (f64, Vec<[f64; 2]>) {
@@ -180,11 +190,13 @@ pub fn choose_out_of_bag(
         .iter()
         .map(|&i| expected[i].as_slice())
         .collect();
+    let allowed: Vec<&[bool]> = logged.rows.iter().map(|&i| choosable[i]).collect();
     let evidence = Evidence {
         logits: &z,
         q: &logged.q,
         c: &logged.c,
         expected: &e,
+        choosable: &allowed,
         scale,
     };
     choose(how, |s| evidence.aiq(s, prior))
@@ -282,6 +294,7 @@ mod tests {
             q: &q,
             c: &c,
             expected: &expected,
+            choosable: &[],
             scale: 20.0,
         };
         let mean = |m: &[Vec<f64>], t: usize| m.iter().map(|r| r[t]).sum::<f64>() / n as f64;

@@ -631,15 +631,19 @@ fn corrupt_artifacts_are_refused() {
     let j = dir.path().join("router.json");
     let meta = std::fs::read_to_string(&j).unwrap();
     let version = |v: u32| format!("\"format_version\": {v}");
-    assert!(meta.contains(&version(tierwise_router::artifact::FORMAT_VERSION)));
+    let now = version(tierwise_router::artifact::FORMAT_VERSION);
+    assert!(meta.contains(&now));
+    // Version 3 is version 4 with every tier choosable: it loads.
+    std::fs::write(&j, meta.replace(&now, &version(3))).unwrap();
+    Router::load(dir.path()).unwrap();
     // Version 2 knew only F32 embeddings.
-    std::fs::write(&j, meta.replace(&version(3), &version(2))).unwrap();
+    std::fs::write(&j, meta.replace(&now, &version(2))).unwrap();
     let e = Router::load(dir.path()).unwrap_err().to_string();
     assert!(
         e.contains("tensor `embedding` is F16") && e.contains("expects F32"),
         "{e}"
     );
-    std::fs::write(&j, meta.replace(&version(3), &version(99))).unwrap();
+    std::fs::write(&j, meta.replace(&now, &version(99))).unwrap();
     let e = Router::load(dir.path()).unwrap_err().to_string();
     assert!(
         e.contains("router.json") && e.contains("format_version 99"),
@@ -818,4 +822,33 @@ fn routerbench_train_then_route_unseen() {
     let m = router.meta();
     assert_eq!(m.curve_basis, "logged");
     assert!(m.training.val_metrics.iter().filter_map(|v| v.auc).count() >= 8);
+    // Per task, the tiers the no-features prior would choose: on MBPP claude-v2 (as good as
+    // gpt-3.5 at ~17 times the cost) is not one of them, gpt-3.5 and gpt-4 are.
+    let mbpp = m
+        .choosable
+        .iter()
+        .find(|c| c.feature.as_deref() == Some("mbpp"))
+        .expect("MBPP's tiers are narrowed");
+    let has = |t: &str| mbpp.tiers.iter().any(|x| x == t);
+    assert!(
+        has("gpt-3.5-turbo") && has("gpt-4-turbo") && !has("claude-v2"),
+        "{mbpp:?}"
+    );
+    let mut seen = 0;
+    for &p in &te {
+        let info = &table.prompts[p];
+        let Some(tag) = info.feature.as_deref() else {
+            continue;
+        };
+        let prompt = Prompt::text(info.text.clone()).with_feature(tag);
+        let pred = router.predict(&prompt);
+        for lambda in [0.0, 0.01, 0.1, 1.0] {
+            let t = &m.tiers[router.choose(&pred, lambda)].name;
+            if tag == "mbpp" {
+                assert!(mbpp.tiers.contains(t), "{t} at λ {lambda}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 0, "no MBPP prompt among the held-out ones");
 }
