@@ -70,9 +70,10 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true, value_parser = unit_share)]
     shrink: Option<f64>,
     /// Let the router choose any tier for any prompt. By default, for each feature tag with at
-    /// least 20 known outcomes per tier, it chooses only among the tiers the no-features prior
-    /// would choose for that tag at some λ (the cost–quality hull of the single tiers): a tier
-    /// under it is beaten at its cost by a mix of the tiers on it.
+    /// least 20 prompts that every tier answered, it chooses only among the tiers the
+    /// no-features prior would choose for that tag at some λ (the cost–quality hull of the
+    /// single tiers on those prompts): a tier under it is beaten at its cost by a mix of the
+    /// tiers on it.
     #[arg(long)]
     all_tiers: bool,
     /// Hash buckets for token unigrams and bigrams.

@@ -409,3 +409,113 @@ fn route_gives_one_decision_per_prompt_and_refuses_an_id_reused_for_another_prom
         "{err}"
     );
 }
+
+/// A router whose artifact narrows the tiers of one feature tag: `route` marks those decisions
+/// with `choosable` and keeps to it, and `eval` scores the router over the same tiers whether it
+/// runs the router itself or reads `route`'s decisions (the same AIQ both ways, and not the
+/// unnarrowed router's).
+#[test]
+fn narrowed_tiers_show_in_decisions_and_the_eval_scores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = workspace().join("models/demo");
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    for f in ["router.safetensors", "tokenizer.json"] {
+        std::fs::copy(demo.join(f), model.join(f)).unwrap();
+    }
+    let meta = std::fs::read_to_string(demo.join("router.json")).unwrap();
+    let mut meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    meta["choosable"] = serde_json::json!([{"feature": "code", "tiers": ["mini", "large"]}]);
+    std::fs::write(model.join("router.json"), meta.to_string()).unwrap();
+
+    let logs = workspace().join("datasets/demo/heldout.jsonl");
+    let tiers = workspace().join("datasets/demo/tiers.toml");
+    let decisions = dir.path().join("d.jsonl");
+    ok(&[
+        "route",
+        "--model",
+        s(&model),
+        "--input",
+        s(&logs),
+        "--output",
+        s(&decisions),
+    ]);
+    let text = std::fs::read_to_string(&decisions).unwrap();
+    let (mut code, mut other) = (0, 0);
+    let log_text = std::fs::read_to_string(&logs).unwrap();
+    let tag: std::collections::HashMap<String, String> = log_text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["feature"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for line in text.lines() {
+        let d: serde_json::Value = serde_json::from_str(line).unwrap();
+        if tag[d["id"].as_str().unwrap()] == "code" {
+            assert_eq!(
+                d["choosable"],
+                serde_json::json!(["mini", "large"]),
+                "{line}"
+            );
+            let t = d["tier"].as_str().unwrap();
+            assert!(t == "mini" || t == "large", "{line}");
+            code += 1;
+        } else {
+            assert!(d.get("choosable").is_none(), "{line}");
+            other += 1;
+        }
+    }
+    assert!(
+        code > 50 && other > 50,
+        "{code} code, {other} other decisions"
+    );
+
+    let aiq = |out: &Path| -> f64 {
+        let r = std::fs::read_to_string(out.join("report.json")).unwrap();
+        let r: serde_json::Value = serde_json::from_str(&r).unwrap();
+        r["metrics"]["aiq"]["value"].as_f64().unwrap()
+    };
+    let (inproc, fromfile, free) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    let eval = |model: &Path, out: &Path| {
+        ok(&[
+            "eval",
+            "--model",
+            s(model),
+            "--logs",
+            s(&logs),
+            "--out",
+            s(out),
+            "--resamples",
+            "100",
+        ]);
+    };
+    eval(&model, &inproc);
+    eval(&demo, &free);
+    ok(&[
+        "eval",
+        "--decisions",
+        s(&decisions),
+        "--tiers",
+        s(&tiers),
+        "--logs",
+        s(&logs),
+        "--out",
+        s(&fromfile),
+        "--resamples",
+        "100",
+    ]);
+    assert_eq!(aiq(&inproc), aiq(&fromfile));
+    assert_ne!(
+        aiq(&inproc),
+        aiq(&free),
+        "narrowing code's tiers changed nothing"
+    );
+}

@@ -1,10 +1,10 @@
 //! The tiers a router may choose, per feature tag (metrics.md's "tiers the router can choose").
-//! Training keeps, for each tag with enough prompts, the tiers the no-features prior chooses
-//! somewhere on the λ sweep ([`crate::policy::prior_choices`]); a tier off that hull is beaten at
-//! every λ by a mix of tiers on it, so choosing it for single prompts bets on per-tier
-//! differences the features rarely resolve (RouterBench MBPP: claude-v2 as good as gpt-3.5 at 17
-//! times the cost). Prompts of a tag not listed, or of no tag when none is listed, may go to any
-//! tier.
+//! Training keeps, for each tag with enough prompts that every tier answered, the tiers the
+//! no-features prior chooses somewhere on the λ sweep ([`crate::policy::prior_choices`]); a
+//! tier off that hull is beaten at every λ by a mix of tiers on it, so choosing it for single
+//! prompts bets on per-tier differences the features rarely resolve (RouterBench MBPP:
+//! claude-v2 as good as gpt-3.5 at 17 times the cost). Prompts of a tag not listed, or of no
+//! tag when none is listed, may go to any tier.
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
