@@ -513,6 +513,18 @@ fn narrowed_tiers_show_in_decisions_and_the_eval_scores_them() {
         "100",
     ]);
     assert_eq!(aiq(&inproc), aiq(&fromfile));
+    // The report counts the narrowed prompts it scored (code prompts with every outcome).
+    let narrowed = |out: &Path| {
+        let r = std::fs::read_to_string(out.join("report.json")).unwrap();
+        let r: serde_json::Value = serde_json::from_str(&r).unwrap();
+        let n = r["narrowed_prompts"].as_u64().unwrap() as usize;
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        assert_eq!(md.contains(&format!("For {n} of ")), n > 0, "{md}");
+        n
+    };
+    let n = narrowed(&inproc);
+    assert!(n > 50 && n <= code, "{n} of {code}");
+    assert_eq!((narrowed(&fromfile), narrowed(&free)), (n, 0));
     assert_ne!(
         aiq(&inproc),
         aiq(&free),

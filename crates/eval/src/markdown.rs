@@ -192,6 +192,14 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
         "\nNo tier passes {:.1}% of prompts.\n",
         100.0 * r.no_tier_passes_share
     );
+    if r.narrowed_prompts > 0 {
+        let _ = writeln!(
+            s,
+            "For {} of {} prompts the router could choose only some tiers (per feature tag, \
+             the tiers the no-features prior would choose; `choosable` in `router.json`).\n",
+            r.narrowed_prompts, r.prompts.used
+        );
+    }
     if !r.features.is_empty() {
         let _ = writeln!(
             s,

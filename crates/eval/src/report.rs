@@ -151,6 +151,10 @@ pub struct Report {
     pub tier_table: Vec<TierRow>,
     /// Share of prompts no tier passes.
     pub no_tier_passes_share: f64,
+    /// Prompts for which the router could choose only some of the tiers (its per-tag list,
+    /// `choosable` in `router.json` and in `tierwise route`'s decisions); 0 when it chose freely.
+    #[serde(default)]
+    pub narrowed_prompts: usize,
     /// The router at its operating point.
     pub operating_point: OperatingPoint,
     /// Per-feature breakdown (only when some prompt has a feature).
@@ -264,6 +268,9 @@ impl Report {
             metrics: eval.metrics.clone(),
             tier_table,
             no_tier_passes_share: none as f64 / n,
+            narrowed_prompts: (0..table.len())
+                .filter(|&p| preds.choosable_row(p, nt).contains(&false))
+                .count(),
             operating_point: OperatingPoint {
                 lambda: context.lambda,
                 target: context.target.clone(),
