@@ -72,8 +72,8 @@ pub struct Args {
     /// Let the router choose any tier for any prompt. By default, for each feature tag with at
     /// least 20 prompts that every tier answered, it chooses only among the tiers the
     /// no-features prior would choose for that tag at some λ (the cost–quality hull of the
-    /// single tiers on those prompts): a tier under it is beaten at its cost by a mix of the
-    /// tiers on it.
+    /// single tiers on those prompts), and the log's best tier: a tier under the hull is beaten
+    /// at its cost by a mix of the tiers on it.
     #[arg(long)]
     all_tiers: bool,
     /// Hash buckets for token unigrams and bigrams.

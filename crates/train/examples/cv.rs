@@ -12,7 +12,8 @@
 //! for each prompt's feature tag, the baselines among all.
 //!
 //! Experiments set `TW_*` variables (see `options`); besides the training knobs, `TW_NO_TAGS=1`
-//! drops every prompt's feature tag (as if the log did not say which task a prompt is), and
+//! drops every prompt's feature tag (as if the log did not say which task a prompt is),
+//! `TW_UNGROUPED=1` draws MMLU's folds by prompt instead of holding whole subjects out, and
 //! `TW_DUMP=DIR` writes each repeat's out-of-fold predictions to `DIR/SET.SEED.json`.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -284,7 +285,8 @@ fn cross_validate(
         table.len(),
         k,
         seed,
-        set.grouped.then_some(groups.as_slice()),
+        (set.grouped && std::env::var("TW_UNGROUPED").as_deref() != Ok("1"))
+            .then_some(groups.as_slice()),
     );
     let n = table.len();
     let mut preds: [Vec<Vec<f32>>; 3] = [vec![vec![]; n], vec![vec![]; n], vec![vec![]; n]];

@@ -24,38 +24,44 @@ use crate::baselines::pass_counts;
 pub const MIN_KNOWN: usize = 20;
 
 /// The [`Choosable`] entries of `table`'s prompts `idx`, by tag (tags where the prior leaves
-/// some tier out). Prompts without a tag are left free: a log may mix tasks without saying so,
-/// and the hull of a mix hides tiers that are on one task's hull (the RouterBench mix with its
-/// tags removed, narrowed as one group: router − prior 0.0066 lower, 5 of 5 fold draws).
+/// some tier out). Two tiers are never left out:
+/// - the best tier of the whole log (highest pass rate, ties to the cheaper), so a tag whose
+///   few prompts put it level with a cheaper tier keeps its way up (RouteLLM MMLU drawn by prompt:
+///   gpt-4 dropped on college chemistry, 0.48 against Mixtral's 0.49, cost router − prior 0.0005
+///   and 0.0008 on two fold draws);
+/// - nor, trivially, the cheapest (the prior takes it at the largest λ).
+///
+/// Prompts without a tag are left free: a log may mix tasks without saying so, and the hull of a
+/// mix hides tiers that are on one task's hull (the RouterBench mix with its tags removed,
+/// narrowed as one group: router − prior 0.0066 lower, 5 of 5 fold draws).
 pub fn fit(table: &OutcomeTable, idx: &[usize], cost_model: &[TierCost]) -> Vec<Choosable> {
     let nt = table.n_tiers();
+    let full: Vec<usize> = idx
+        .iter()
+        .copied()
+        .filter(|&p| (0..nt).all(|t| table.passed(p, t).is_some()))
+        .collect();
+    if full.is_empty() {
+        return Vec::new();
+    }
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for &p in idx {
-        let Some(tag) = table.prompts[p].feature.as_deref() else {
-            continue;
-        };
-        if (0..nt).all(|t| table.passed(p, t).is_some()) {
+    for &p in &full {
+        if let Some(tag) = table.prompts[p].feature.as_deref() {
             groups.entry(tag).or_default().push(p);
         }
     }
+    let (rates, costs) = prior_point(table, &full, cost_model);
+    let scale = costs.iter().copied().fold(0.0, f64::max);
+    let p: Vec<f32> = rates.iter().map(|&r| r as f32).collect();
+    let best = policy::choose(&p, &costs, 0.0, scale);
     let mut out = Vec::new();
     for (feature, prompts) in groups {
         if prompts.len() < MIN_KNOWN {
             continue;
         }
-        let counts = pass_counts(&table.subset(&prompts));
-        let rates: Vec<f64> = counts
-            .iter()
-            .map(|&(pos, n)| (pos as f64 + 0.5) / (n as f64 + 1.0))
-            .collect();
-        let mut costs = vec![0.0; cost_model.len()];
-        for &p in &prompts {
-            let tokens = estimate_tokens(&table.prompts[p].text) as f64;
-            for (s, c) in costs.iter_mut().zip(cost_model) {
-                *s += c.cost(tokens) / prompts.len() as f64;
-            }
-        }
-        let keep = policy::prior_choices(&rates, &costs);
+        let (rates, costs) = prior_point(table, &prompts, cost_model);
+        let mut keep = policy::prior_choices(&rates, &costs);
+        keep[best] = true;
         if keep.iter().all(|&k| k) {
             continue;
         }
@@ -68,6 +74,27 @@ pub fn fit(table: &OutcomeTable, idx: &[usize], cost_model: &[TierCost]) -> Vec<
         });
     }
     out
+}
+
+/// Per tier, the smoothed pass rate `(passes + ½) / (n + 1)` and the mean expected cost over
+/// `prompts` (each answered by every tier).
+fn prior_point(
+    table: &OutcomeTable,
+    prompts: &[usize],
+    cost_model: &[TierCost],
+) -> (Vec<f64>, Vec<f64>) {
+    let rates = pass_counts(&table.subset(prompts))
+        .iter()
+        .map(|&(pos, n)| (pos as f64 + 0.5) / (n as f64 + 1.0))
+        .collect();
+    let mut costs = vec![0.0; cost_model.len()];
+    for &p in prompts {
+        let tokens = estimate_tokens(&table.prompts[p].text) as f64;
+        for (s, c) in costs.iter_mut().zip(cost_model) {
+            *s += c.cost(tokens) / prompts.len() as f64;
+        }
+    }
+    (rates, costs)
 }
 
 #[cfg(test)]
@@ -102,8 +129,10 @@ mod tests {
         let mut log = rows("x", 40, [20, 21, 36]); // b under the line from a to c
         log.extend(rows("y", 40, [20, 34, 36])); // b above it: every tier
         log.extend(rows("z", 10, [2, 3, 9])); // 10 prompts: too few to judge
-                                              // A production-like tag: each prompt answered by one tier (the dear one got the hard
-                                              // prompts, so it passes least); no prompt every tier answered, so no narrowing.
+                                              // c, the best tier of the log, a little below b here: kept all the same.
+        log.extend(rows("v", 40, [10, 30, 29]));
+        // A production-like tag: each prompt answered by one tier (the dear one got the hard
+        // prompts, so it passes least); no prompt every tier answered, so no narrowing.
         let partial = rows("w", 60, [36, 36, 20]);
         log.extend(
             partial
