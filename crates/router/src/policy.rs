@@ -286,15 +286,15 @@ mod tests {
 
     #[test]
     fn the_prior_chooses_the_tiers_on_the_cost_quality_hull() {
-        // RouterBench MBPP's shape: b as good as c at three times the cost (dominated), d below
-        // the line from c to e (a mix of c and e beats it at its cost), a the cheapest.
+        // RouterBench MBPP's shape: d about as good as c at 18 times the cost, below the line
+        // from c to e (a mix of c and e beats it at its cost); a, b, c and e are on the hull.
         let rates = [0.33, 0.52, 0.64, 0.642, 0.686];
         let costs = [0.05, 0.15, 0.33, 5.9, 9.4];
         assert_eq!(
             prior_choices(&rates, &costs),
             [true, true, true, false, true]
         );
-        // Above that line, d is chosen; a tier dearer and no better never is.
+        // Above that line d is chosen; a tier dearer and no better (b here) never is.
         let rates = [0.33, 0.52, 0.64, 0.68, 0.686];
         assert_eq!(prior_choices(&rates, &costs), [true; 5]);
         assert_eq!(
