@@ -334,7 +334,8 @@ pub fn segments(
     lambdas: &[f64],
     cost_scale: f64,
 ) -> Vec<(u16, u16)> {
-    let ok = |s: usize| !choosable.contains(&true) || choosable[s];
+    let all = !choosable.contains(&true);
+    let ok = |s: usize| all || choosable[s];
     let mut t = curve::choose_among(p, cost, choosable, lambdas[0], cost_scale);
     let mut out = vec![(0u16, t as u16)];
     let mut i = 0;

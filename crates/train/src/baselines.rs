@@ -18,6 +18,15 @@ pub fn pass_counts(table: &OutcomeTable) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Per tier, the smoothed pass rate `(passes + ½) / (observed + 1)` over `table`: never 0 or 1,
+/// and ½ for a tier with no observed cell.
+pub fn smoothed_rates(table: &OutcomeTable) -> Vec<f64> {
+    pass_counts(table)
+        .into_iter()
+        .map(|(pos, n)| (pos as f64 + 0.5) / (n as f64 + 1.0))
+        .collect()
+}
+
 /// Per-tier pass rate over the observed cells of `table` (0.5 when a tier has none).
 pub fn prior(table: &OutcomeTable) -> Vec<f32> {
     pass_counts(table)

@@ -18,7 +18,7 @@ use tierwise_core::OutcomeTable;
 use tierwise_router::artifact::Choosable;
 use tierwise_router::policy::{self, TierCost};
 
-use crate::baselines::pass_counts;
+use crate::baselines::smoothed_rates;
 
 /// Prompts of a tag that every tier answered before its tiers are narrowed.
 pub const MIN_KNOWN: usize = 20;
@@ -76,17 +76,14 @@ pub fn fit(table: &OutcomeTable, idx: &[usize], cost_model: &[TierCost]) -> Vec<
     out
 }
 
-/// Per tier, the smoothed pass rate `(passes + ½) / (n + 1)` and the mean expected cost over
+/// Per tier, the smoothed pass rate ([`smoothed_rates`]) and the mean expected cost over
 /// `prompts` (each answered by every tier).
 fn prior_point(
     table: &OutcomeTable,
     prompts: &[usize],
     cost_model: &[TierCost],
 ) -> (Vec<f64>, Vec<f64>) {
-    let rates = pass_counts(&table.subset(prompts))
-        .iter()
-        .map(|&(pos, n)| (pos as f64 + 0.5) / (n as f64 + 1.0))
-        .collect();
+    let rates = smoothed_rates(&table.subset(prompts));
     let mut costs = vec![0.0; cost_model.len()];
     for &p in prompts {
         let tokens = estimate_tokens(&table.prompts[p].text) as f64;

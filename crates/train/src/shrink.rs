@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use tierwise_core::OutcomeTable;
 use tierwise_router::policy::Platt;
 
-use crate::baselines::pass_counts;
+use crate::baselines::smoothed_rates;
 use crate::curve;
 use crate::error::{Error, Result};
 
@@ -66,14 +66,11 @@ impl Shrink {
     }
 }
 
-/// Per tier, the logit of its smoothed pass rate `(passes + ½) / (known + 1)` over `table`.
+/// Per tier, the logit of its smoothed pass rate ([`smoothed_rates`]) over `table`.
 pub fn prior_logits(table: &OutcomeTable) -> Vec<f64> {
-    pass_counts(table)
+    smoothed_rates(table)
         .into_iter()
-        .map(|(pos, n)| {
-            let r = (pos as f64 + 0.5) / (n as f64 + 1.0);
-            (r / (1.0 - r)).ln()
-        })
+        .map(|r| (r / (1.0 - r)).ln())
         .collect()
 }
 
