@@ -9,7 +9,7 @@
 //! min_apgr = 0.55              # two-tier reports only
 //! max_regression = 0.02        # vs --baseline: no metric below gets worse by more than this
 //! regression_metrics = ["quality_vs_best", "cost_vs_best", "aiq"]   # the default
-//! fail_on = ["leakage", "drift"]   # fail when the report carries such a warning
+//! fail_on = ["leakage", "drift", "chance"]   # fail when the report carries such a warning
 //! [min]                        # any other metric of the report
 //! quality_at_50pct_cost = 0.7
 //! [max]
@@ -29,7 +29,7 @@ use crate::bootstrap::MIN_RESAMPLES;
 use crate::error::{Error, Result};
 use crate::markdown::num;
 use crate::report::Report;
-use crate::{drift, leakage};
+use crate::{drift, leakage, null};
 
 /// A parsed gate file.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -48,7 +48,8 @@ pub struct Gate {
     /// Metrics the regression check covers.
     pub regression_metrics: Option<Vec<String>>,
     /// Report warnings that fail the gate: `leakage` (eval prompts in the training data),
-    /// `drift` (the router does worse than its validation predicted).
+    /// `drift` (the router does worse than its validation predicted), `chance` (its AIQ is not
+    /// clear of its own predictions dealt to random prompts, [`crate::null`]).
     #[serde(default)]
     pub fail_on: Vec<String>,
     /// Minimums of any other report metric.
@@ -73,7 +74,11 @@ pub enum Kind {
 }
 
 /// The warnings `fail_on` can name, with the prefix of their text in a report.
-const WARNINGS: [(&str, &str); 2] = [("leakage", leakage::PREFIX), ("drift", drift::PREFIX)];
+const WARNINGS: [(&str, &str); 3] = [
+    ("leakage", leakage::PREFIX),
+    ("drift", drift::PREFIX),
+    ("chance", null::PREFIX),
+];
 
 /// One evaluated check.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,6 @@
 //! tierwise-eval: held-out evals of tiers and routers: the metrics of `docs/metrics.md`
 //! (AIQ, cost_at_best, APGR, CPT) with bootstrap intervals, the leakage and drift checks, reports
-//! (JSON, Markdown, SVG curve), the picture of a trained router's validation curve, and the CI
+//! (JSON, Markdown, SVG curve), the no-signal null of a router ([`null`]), the picture of a trained router's validation curve, and the CI
 //! gate.
 //!
 //! Does not hold: training or serving; routers are evaluated through `tierwise-router`
@@ -16,6 +16,7 @@ pub mod gate;
 pub mod leakage;
 pub mod markdown;
 pub mod metrics;
+pub mod null;
 pub mod plot;
 pub mod report;
 pub mod table;

@@ -200,6 +200,23 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
             r.narrowed_prompts, r.prompts.used
         );
     }
+    if let Some(t) = &r.permutation {
+        let _ = writeln!(
+            s,
+            "Against chance: the router's AIQ is {} {} its own predictions dealt to random \
+             prompts (mean AIQ {} over {} permutations; p = {:.2}, the share of permutations \
+             scoring at least as well).\n",
+            num(t.aiq_vs_permuted.abs()),
+            if t.aiq_vs_permuted >= 0.0 {
+                "above"
+            } else {
+                "below"
+            },
+            num(t.null_aiq),
+            t.permutations,
+            t.p_value
+        );
+    }
     if !r.features.is_empty() {
         let _ = writeln!(
             s,

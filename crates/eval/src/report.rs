@@ -1,5 +1,5 @@
 //! `report.json`: every metric with its interval, the per-tier table, the router at its
-//! operating point (realised vs predicted), the curves, a per-`feature` breakdown, prompt counts
+//! operating point (realised vs predicted), the permutation test of its AIQ, the curves, a per-`feature` breakdown, prompt counts
 //! and the leakage check. [`write`] also renders `report.md` and `curve.svg` next to it.
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +12,7 @@ use crate::drift;
 use crate::error::{Error, Result};
 use crate::leakage::Leakage;
 use crate::metrics::Evaluator;
+use crate::null::{self, PermutationTest};
 use crate::table::{EvalTable, Predictions, PromptCounts};
 
 /// Version of the report layout.
@@ -157,6 +158,9 @@ pub struct Report {
     pub narrowed_prompts: usize,
     /// The router at its operating point.
     pub operating_point: OperatingPoint,
+    /// The router's AIQ against its own predictions dealt to the wrong prompts ([`null`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permutation: Option<PermutationTest>,
     /// Per-feature breakdown (only when some prompt has a feature).
     pub features: Vec<FeatureRow>,
     /// Leakage check (absent when the router recorded no training fingerprints).
@@ -205,6 +209,8 @@ impl Report {
         if let Some(w) = leakage.as_ref().and_then(Leakage::warning) {
             warnings.push(w);
         }
+        let permutation = null::test(table, preds, null::PERMUTATIONS, eval.options.seed);
+        warnings.extend(permutation.warning());
         let skipped = counts.in_logs - counts.used;
         if skipped > 0 {
             warnings.push(format!(
@@ -279,6 +285,7 @@ impl Report {
                 predicted_quality: context.predicted_quality,
                 predicted_cost: context.predicted_cost,
             },
+            permutation: Some(permutation),
             features: features(table, preds),
             leakage,
             warnings,

@@ -111,3 +111,41 @@ fn writes_a_report_a_person_can_read() {
         report::write(std::path::Path::new(&keep), &r, Some(&base)).unwrap();
     }
 }
+
+#[test]
+fn a_router_that_learned_nothing_is_flagged_and_fails_a_chance_gate() {
+    let opts = BootstrapOptions {
+        resamples: 200,
+        seed: 3,
+    };
+    let gate = tierwise_eval::gate::Gate::from_toml("fail_on = [\"chance\"]", "g").unwrap();
+    // skill ½: each p is right or wrong by a coin toss, so it says nothing of the outcomes.
+    for (skill, learned) in [(0.85, true), (0.5, false)] {
+        let (t, preds) = synthetic(600, skill, 2);
+        let eval = evaluate(&t, &preds, opts).unwrap();
+        let r = Report::build(
+            &t,
+            Default::default(),
+            &preds,
+            &eval,
+            Context::default(),
+            None,
+        );
+        let test = r.permutation.as_ref().unwrap();
+        assert_eq!(test.permutations, 99);
+        assert_eq!(test.aiq, eval.point.aiq);
+        assert_eq!(test.p_value < 0.05, learned, "skill {skill}: {test:?}");
+        if learned {
+            assert!(test.aiq_vs_permuted > 0.05, "skill {skill}: {test:?}");
+        }
+        let warned = r.warnings.iter().any(|w| w.starts_with("CHANCE: "));
+        assert_eq!(warned, !learned, "skill {skill}: {:?}", r.warnings);
+        assert_eq!(gate.check(&r, "r", None).unwrap()[0].pass, learned);
+        let dir = tempfile::tempdir().unwrap();
+        report::write(dir.path(), &r, None).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(md.contains("Against chance: the router's AIQ is"), "{md}");
+        let back = Report::read(dir.path().join("report.json")).unwrap();
+        assert_eq!(back.permutation, r.permutation);
+    }
+}
