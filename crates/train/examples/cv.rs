@@ -1,9 +1,14 @@
 //! k-fold cross-validation of the router against two baselines on the public data in
 //! `../shared/datasets` (see `benches/quality.sh`). Usage:
-//! `cv [--folds K] [--seed S] [--seeds N] [SET…]` with SET among rb-mix rb-arc rb-mbpp
+//! `cv [--folds K] [--seed S] [--seeds N] [--null] [SET…]` with SET among rb-mix rb-arc rb-mbpp
 //! rb-winogrande gsm8k mmlu (default: all); `--seeds N` repeats the CV with fold seeds S, S+1, …
 //! and prints each metric's mean over the repeats, and the router's AIQ minus each baseline's
-//! (mean, standard deviation, repeats the router won).
+//! (mean, standard deviation, repeats the router won). `--null` adds two baselines that know
+//! nothing of the prompt: the router trained on the training folds with their texts shuffled
+//! within each tag (`shuffle_texts`), and the router's own predictions dealt to the wrong
+//! prompts (`tierwise_eval::null::permuted`). AIQ takes the upper hull of a router's points, so
+//! scattering prompts across the tiers lifts it above the prior's even without signal; how far
+//! the router is ahead of these two is what its features learned.
 //!
 //! Every method gets the same folds and the same cost model (fitted on the training folds);
 //! out-of-fold predictions are pooled and the metrics computed once over all prompts by
@@ -14,7 +19,7 @@
 //! Experiments set `TW_*` variables (see `options`); besides the training knobs, `TW_NO_TAGS=1`
 //! drops every prompt's feature tag (as if the log did not say which task a prompt is),
 //! `TW_UNGROUPED=1` draws MMLU's folds by prompt instead of holding whole subjects out, and
-//! `TW_DUMP=DIR` writes each repeat's out-of-fold predictions to `DIR/SET.SEED.json`.
+//! and `TW_DUMP=DIR` writes each repeat's out-of-fold predictions to `DIR/SET.SEED.json`.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -26,12 +31,14 @@ use tierwise_router::Prompt;
 use tierwise_train::shrink::Shrink;
 use tierwise_train::{baselines, cost, train, Calibration, TrainOptions};
 
-const METHODS: [&str; 3] = ["router", "prior", "tfidf-lr"];
+/// The methods compared, the router first; the last two only with `--null`.
+const METHODS: [&str; 5] = ["router", "prior", "tfidf-lr", "shuffled", "permuted"];
 const RESAMPLES: usize = 1000;
 
 /// Each method's metrics through tierwise-eval (the code `tierwise eval` runs); prints the
 /// router's AIQ minus each baseline's with a paired bootstrap interval (stderr).
 fn intervals(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) -> Vec<Sample> {
+    let bases = &METHODS[1..preds.len()];
     let evs: Vec<Evaluator> = preds.iter().map(|p| Evaluator::new(table, p)).collect();
     let points: Vec<Sample> = evs.iter().map(|e| e.sample(None)).collect();
     let n = table.len();
@@ -40,11 +47,11 @@ fn intervals(name: &str, table: &EvalTable, preds: &[Predictions], seed: u64) ->
         .map(|r| {
             let w = resample_weights(n, seed, r);
             let aiq: Vec<f64> = evs.iter().map(|e| e.sample(Some(&w)).aiq).collect();
-            vec![aiq[0] - aiq[1], aiq[0] - aiq[2]]
+            aiq[1..].iter().map(|a| aiq[0] - a).collect::<Vec<f64>>()
         })
         .collect();
     let mut line = format!("{name} (seed {seed}): router AIQ minus");
-    for (k, base) in ["prior", "tfidf-lr"].iter().enumerate() {
+    for (k, base) in bases.iter().enumerate() {
         diffs.sort_by(|a, b| a[k].total_cmp(&b[k]));
         let (lo, hi) = (
             diffs[RESAMPLES / 40][k],
@@ -70,7 +77,7 @@ fn print_rows(name: &str, prompts: usize, samples: &[Vec<Sample>]) {
             k => format!("{avg:.3} ({k}/{})", samples.len()),
         }
     };
-    for (m, method) in METHODS.iter().enumerate() {
+    for (m, method) in METHODS[..samples[0].len()].iter().enumerate() {
         let aiq = samples.iter().map(|s| s[m].aiq).sum::<f64>() / samples.len() as f64;
         println!(
             "| {name} | {prompts} | {method} | {aiq:.4} | {} | {} | {} | {} |",
@@ -268,12 +275,14 @@ fn options(seed: u64) -> TrainOptions {
 }
 
 /// Out-of-fold predictions of every method on `set` with `k` folds drawn by `seed`: the eval
-/// table (prompts with every tier's outcome) and one [`Predictions`] per method.
+/// table (prompts with every tier's outcome) and one [`Predictions`] per method of [`METHODS`]
+/// (the two nulls only when `null`).
 fn cross_validate(
     set: &Set,
     table: &OutcomeTable,
     k: usize,
     seed: u64,
+    null: bool,
 ) -> (EvalTable, Vec<Predictions>) {
     let nt = table.n_tiers();
     let groups: Vec<String> = table
@@ -289,21 +298,24 @@ fn cross_validate(
             .then_some(groups.as_slice()),
     );
     let n = table.len();
-    let mut preds: [Vec<Vec<f32>>; 3] = [vec![vec![]; n], vec![vec![]; n], vec![vec![]; n]];
+    let methods = if null { 4 } else { 3 };
+    // preds[method][prompt]; allowed[method][prompt]: the tiers it may choose (routers only).
+    let mut preds: Vec<Vec<Vec<f32>>> = vec![vec![vec![]; n]; methods];
+    let mut allowed: Vec<Vec<Vec<bool>>> = vec![vec![vec![true; nt]; n]; methods];
     let mut expected = vec![vec![0.0; nt]; n];
-    let mut allowed: Vec<Vec<bool>> = vec![vec![true; nt]; n];
     for f in 0..k {
         let (tr, te) = folds::split(&assign, f);
         let train_table = table.subset(&tr);
+        let fit = |t: &OutcomeTable| {
+            train(t, &set.config, set.rows.len(), vec![], &options(seed)).unwrap()
+        };
         let t_fold = Instant::now();
-        let trained = train(
-            &train_table,
-            &set.config,
-            set.rows.len(),
-            vec![],
-            &options(seed),
-        )
-        .unwrap();
+        let trained = fit(&train_table);
+        let shuffled = null.then(|| {
+            let mut t = train_table.clone();
+            shuffle_texts(&mut t, seed * 1000 + f as u64);
+            fit(&t)
+        });
         if std::env::var("TW_VERBOSE").is_ok() {
             let m = trained.router.meta();
             eprintln!(
@@ -324,11 +336,14 @@ fn cross_validate(
             if let Some(feat) = &info.feature {
                 prompt = prompt.with_feature(feat.clone());
             }
-            let pred = trained.router.predict(&prompt);
-            if !pred.choosable.is_empty() {
-                allowed[p] = pred.choosable;
+            let routers = std::iter::once((0, &trained)).chain(shuffled.iter().map(|s| (3, s)));
+            for (m, router) in routers {
+                let pred = router.router.predict(&prompt);
+                if !pred.choosable.is_empty() {
+                    allowed[m][p] = pred.choosable;
+                }
+                preds[m][p] = pred.p;
             }
-            preds[0][p] = pred.p;
             preds[1][p] = prior.clone();
             preds[2][p] = lr.predict(&info.text);
             let tokens = text::estimate_tokens(&info.text) as f64;
@@ -352,30 +367,62 @@ fn cross_validate(
         // and each method's probabilities, row-major over the scored prompts.
         let pick =
             |pm: &Vec<Vec<f32>>| -> Vec<f32> { full.iter().flat_map(|&i| pm[i].clone()).collect() };
-        let dump = serde_json::json!({
+        let mut dump = serde_json::json!({
             "tiers": tiers, "q": q, "c": c,
             "expected": full.iter().flat_map(|&i| expected[i].clone()).collect::<Vec<f64>>(),
             "router": pick(&preds[0]), "prior": pick(&preds[1]), "tfidf": pick(&preds[2]),
         });
+        if null {
+            dump["shuffled"] = pick(&preds[3]).into();
+        }
         let path = Path::new(&dir).join(format!("{}.{seed}.json", set.name));
         std::fs::write(&path, dump.to_string()).expect("TW_DUMP: write");
     }
     let eval_table = EvalTable::from_parts(&tiers, q, c).expect("valid outcomes");
-    let preds = preds
+    let mut preds: Vec<Predictions> = preds
         .iter()
         .enumerate()
         .map(|(m, pm)| Predictions {
             p: full.iter().flat_map(|&i| pm[i].clone()).collect(),
             cost: full.iter().flat_map(|&i| expected[i].clone()).collect(),
             chosen: vec![0; full.len()],
-            // The router's choice is narrowed per feature tag; the baselines choose any tier.
+            // The routers' choice is narrowed per feature tag; the baselines choose any tier.
             choosable: match m {
-                0 => full.iter().flat_map(|&i| allowed[i].clone()).collect(),
+                0 | 3 => full.iter().flat_map(|&i| allowed[m][i].clone()).collect(),
                 _ => Vec::new(),
             },
         })
         .collect();
+    if null {
+        preds.push(tierwise_eval::null::permuted(&preds[0], nt, seed));
+    }
     (eval_table, preds)
+}
+
+/// A permutation null: reassigns the training prompts' texts (and turns) among the prompts of
+/// the same feature tag, so the outcomes keep their tag but lose their text. A router trained
+/// on that can still beat the prior's AIQ only by chance, and by the lift the upper hull of
+/// the router's own (noisier) points gives it; its AIQ minus the prior's shows that level.
+fn shuffle_texts(table: &mut OutcomeTable, seed: u64) {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut groups: std::collections::BTreeMap<Option<String>, Vec<usize>> = Default::default();
+    for (i, p) in table.prompts.iter().enumerate() {
+        groups.entry(p.feature.clone()).or_default().push(i);
+    }
+    for idx in groups.values() {
+        let mut from = idx.clone();
+        from.shuffle(&mut rng);
+        let moved: Vec<(String, usize)> = from
+            .iter()
+            .map(|&j| (table.prompts[j].text.clone(), table.prompts[j].turns))
+            .collect();
+        for (&i, (text, turns)) in idx.iter().zip(moved) {
+            table.prompts[i].text = text;
+            table.prompts[i].turns = turns;
+        }
+    }
 }
 
 /// Mean, sample standard deviation and count above zero of `xs`.
@@ -392,6 +439,7 @@ fn main() {
     let mut k = 5;
     let mut seed = 7u64;
     let mut repeats = 1u64;
+    let mut null = false;
     let mut names = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -404,6 +452,7 @@ fn main() {
             "--folds" => k = value() as usize,
             "--seed" => seed = value(),
             "--seeds" => repeats = value().max(1),
+            "--null" => null = true,
             s => names.push(s.to_string()),
         }
     }
@@ -446,7 +495,7 @@ fn main() {
         let samples: Vec<Vec<Sample>> = seeds
             .iter()
             .map(|&s| {
-                let (eval_table, preds) = cross_validate(&set, &table, k, s);
+                let (eval_table, preds) = cross_validate(&set, &table, k, s, null);
                 scored = eval_table.len();
                 intervals(name, &eval_table, &preds, s)
             })
@@ -454,7 +503,7 @@ fn main() {
         print_rows(name, scored, &samples);
         if repeats > 1 {
             let mut line = format!("{name}: over {repeats} seeds, router AIQ minus");
-            for (m, base) in METHODS.iter().enumerate().skip(1) {
+            for (m, base) in METHODS[..samples[0].len()].iter().enumerate().skip(1) {
                 let d: Vec<f64> = samples.iter().map(|s| s[0].aiq - s[m].aiq).collect();
                 let (mean, sd, wins) = spread(&d);
                 line += &format!(
