@@ -159,9 +159,16 @@ pub fn run(args: Args) -> Result<()> {
             .and_then(|e| e.value)
             .map_or_else(|| "–".into(), tierwise_eval::markdown::num)
     };
+    let chance = report.permutation.as_ref().map_or_else(String::new, |t| {
+        format!(
+            ", its predictions dealt to random prompts {}, p = {:.2}",
+            tierwise_eval::markdown::num(t.null_aiq),
+            t.p_value
+        )
+    });
     println!(
         "{} prompts: router quality {} ({} of best tier `{}`) at {} of its cost; AIQ {} (zero \
-         router {})\nwrote {}/report.json, report.md, curve.svg",
+         router {}{chance})\nwrote {}/report.json, report.md, curve.svg",
         report.prompts.used,
         m("quality"),
         m("quality_vs_best"),

@@ -409,6 +409,17 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
     assert_eq!(c, 0, "real router should pass:\n{text}");
     let (c, text) = gate_on("r-shuf");
     assert_eq!(c, 1, "shuffled-label router should fail:\n{text}");
+    // It fails on chance too: its AIQ is no better than its own predictions dealt to random
+    // prompts, which the real router's is (the report's permutation test).
+    let chance_line = text.lines().find(|l| l.starts_with("chance warnings"));
+    assert!(chance_line.is_some_and(|l| l.ends_with("FAIL")), "{text}");
+    let p_value = |dir: &str| read(p(dir).join("report.json"))["permutation"]["p_value"].as_f64();
+    assert!(
+        p_value("r-real").unwrap() < 0.05,
+        "{:?}",
+        warnings("r-real")
+    );
+    assert!(p_value("r-shuf").unwrap() >= 0.05);
     // The halved-score eval of the real router fails the gate's `fail_on = [.., "drift"]`.
     let (c, text) = gate_on("r-halved");
     let drift_line = text.lines().find(|l| l.starts_with("drift warnings"));

@@ -1,5 +1,6 @@
 //! Scale: the full eval (λ sweep, every metric, 1,000 bootstrap resamples) of 100,000 prompts ×
-//! 11 tiers, against the point estimate alone (no bootstrap) as the in-run baseline.
+//! 11 tiers, and the permutation test a report adds (99 permuted copies, `null::test`), against
+//! the point estimate alone (no bootstrap) as the in-run baseline.
 //! Run: `cargo bench -p tierwise-eval --bench eval_scale`.
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
@@ -68,6 +69,9 @@ fn bench(cr: &mut Criterion) {
             )
             .unwrap()
         })
+    });
+    g.bench_function("permutation_test_99", |b| {
+        b.iter(|| tierwise_eval::null::test(&t, &p, tierwise_eval::null::PERMUTATIONS, 1))
     });
     g.finish();
 }
