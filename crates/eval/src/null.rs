@@ -5,7 +5,7 @@
 //! tiers, by chance, and the hull keeps them; so on a set where the text says nothing about
 //! which tier passes, a noisy router beats the no-features prior and the zero router by a
 //! little (RouterBench Winogrande: the prior's logits plus noise of standard deviation 0.1 beat
-//! it by 0.0036 AIQ, in 96% of fold draws). Permuting the router's prediction rows across
+//! it by 0.0025 AIQ, in 59 of 60 draws). Permuting the router's prediction rows across
 //! prompts keeps that scatter and the costs but breaks the link to the outcomes: how far the
 //! router is ahead of its permuted self is what it learned from the prompts.
 //!
