@@ -204,8 +204,7 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
         let _ = writeln!(
             s,
             "Against chance: the router's AIQ is {} {} its own predictions dealt to random \
-             prompts (mean AIQ {} over {} permutations; p = {:.2}, the share of permutations \
-             scoring at least as well).\n",
+             prompts (mean AIQ {} over {} permutations; permutation p = {:.2}).\n",
             num(t.aiq_vs_permuted.abs()),
             if t.aiq_vs_permuted >= 0.0 {
                 "above"

@@ -1,6 +1,6 @@
 //! `report.json`: every metric with its interval, the per-tier table, the router at its
-//! operating point (realised vs predicted), the permutation test of its AIQ, the curves, a per-`feature` breakdown, prompt counts
-//! and the leakage check. [`write`] also renders `report.md` and `curve.svg` next to it.
+//! operating point (realised vs predicted), the permutation test of its AIQ, the curves, a
+//! per-`feature` breakdown, prompt counts and the leakage check. [`write`] also renders `report.md` and `curve.svg` next to it.
 use std::collections::BTreeMap;
 use std::path::Path;
 

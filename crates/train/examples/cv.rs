@@ -1,4 +1,4 @@
-//! k-fold cross-validation of the router against two baselines on the public data in
+//! k-fold cross-validation of the router against baselines on the public data in
 //! `../shared/datasets` (see `benches/quality.sh`). Usage:
 //! `cv [--folds K] [--seed S] [--seeds N] [--null] [SET…]` with SET among rb-mix rb-arc rb-mbpp
 //! rb-winogrande gsm8k mmlu (default: all); `--seeds N` repeats the CV with fold seeds S, S+1, …
@@ -19,7 +19,7 @@
 //! Experiments set `TW_*` variables (see `options`); besides the training knobs, `TW_NO_TAGS=1`
 //! drops every prompt's feature tag (as if the log did not say which task a prompt is),
 //! `TW_UNGROUPED=1` draws MMLU's folds by prompt instead of holding whole subjects out, and
-//! and `TW_DUMP=DIR` writes each repeat's out-of-fold predictions to `DIR/SET.SEED.json`.
+//! `TW_DUMP=DIR` writes each repeat's out-of-fold predictions to `DIR/SET.SEED.json`.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
