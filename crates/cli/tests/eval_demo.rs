@@ -420,6 +420,25 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         warnings("r-real")
     );
     assert!(p_value("r-shuf").unwrap() >= 0.05);
+    // `--permutations 0` skips the test; a gate that fails on chance then refuses the report.
+    let text = ok(&[
+        "eval",
+        "--model",
+        s(&p("real")),
+        "--logs",
+        s(&heldout),
+        "--out",
+        s(&p("r-untested")),
+        "--permutations",
+        "0",
+    ]);
+    assert!(!text.contains("dealt to random prompts"), "{text}");
+    assert_eq!(
+        read(p("r-untested").join("report.json"))["permutation"],
+        Value::Null
+    );
+    let (c, text) = gate_on("r-untested");
+    assert!(c == 2 && text.contains("--permutations 0"), "{c}: {text}");
     // The halved-score eval of the real router fails the gate's `fail_on = [.., "drift"]`.
     let (c, text) = gate_on("r-halved");
     let drift_line = text.lines().find(|l| l.starts_with("drift warnings"));

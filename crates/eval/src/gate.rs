@@ -228,6 +228,14 @@ impl Gate {
         }
         for (name, prefix) in WARNINGS {
             if self.fail_on.iter().any(|w| w == name) {
+                if name == "chance" && report.permutation.is_none() {
+                    return Err(Error::Gate {
+                        file: report_file.to_string(),
+                        reason: "the gate fails on `chance` but the report has no permutation \
+                                 test (it was evaluated with --permutations 0)"
+                            .into(),
+                    });
+                }
                 let n = report
                     .warnings
                     .iter()

@@ -158,7 +158,8 @@ pub struct Report {
     pub narrowed_prompts: usize,
     /// The router at its operating point.
     pub operating_point: OperatingPoint,
-    /// The router's AIQ against its own predictions dealt to the wrong prompts ([`null`]).
+    /// The router's AIQ against its own predictions dealt to the wrong prompts ([`null`]);
+    /// absent when the eval ran with no permutations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permutation: Option<PermutationTest>,
     /// Per-feature breakdown (only when some prompt has a feature).
@@ -172,7 +173,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// Assemble a report.
+    /// Assemble a report, with the permutation test of `permutations` draws (0: none; a
+    /// report's default is [`null::PERMUTATIONS`]).
     pub fn build(
         table: &EvalTable,
         counts: PromptCounts,
@@ -180,6 +182,7 @@ impl Report {
         eval: &Evaluation,
         context: Context,
         leakage: Option<Leakage>,
+        permutations: usize,
     ) -> Report {
         let (n, nt) = (table.len() as f64, table.n_tiers());
         let mut cheapest = vec![0usize; nt];
@@ -209,8 +212,9 @@ impl Report {
         if let Some(w) = leakage.as_ref().and_then(Leakage::warning) {
             warnings.push(w);
         }
-        let permutation = null::test(table, preds, null::PERMUTATIONS, eval.options.seed);
-        warnings.extend(permutation.warning());
+        let permutation =
+            (permutations > 0).then(|| null::test(table, preds, permutations, eval.options.seed));
+        warnings.extend(permutation.as_ref().and_then(PermutationTest::warning));
         let skipped = counts.in_logs - counts.used;
         if skipped > 0 {
             warnings.push(format!(
@@ -285,7 +289,7 @@ impl Report {
                 predicted_quality: context.predicted_quality,
                 predicted_cost: context.predicted_cost,
             },
-            permutation: Some(permutation),
+            permutation,
             features: features(table, preds),
             leakage,
             warnings,

@@ -78,7 +78,7 @@ fn writes_a_report_a_person_can_read() {
         predicted_quality_se: Some(0.01),
         ..Default::default()
     };
-    let r = Report::build(&t, counts, &preds, &eval, ctx.clone(), Some(leak));
+    let r = Report::build(&t, counts, &preds, &eval, ctx.clone(), Some(leak), 99);
     assert!(r.warnings.iter().any(|w| w.starts_with("LEAKAGE")));
     assert!(r.warnings.iter().any(|w| w.contains("10 of 410")));
     assert_eq!(r.features.len(), 2);
@@ -89,7 +89,8 @@ fn writes_a_report_a_person_can_read() {
     // A weaker baseline, side by side.
     let (tb, pb) = synthetic(400, 0.6, 1);
     let eb = evaluate(&tb, &pb, opts).unwrap();
-    let base = Report::build(&tb, Default::default(), &pb, &eb, ctx, None);
+    let base = Report::build(&tb, Default::default(), &pb, &eb, ctx, None, 0);
+    assert_eq!(base.permutation, None, "no permutations: no test");
     let dir = tempfile::tempdir().unwrap();
     report::write(dir.path(), &r, Some(&base)).unwrap();
     let back = Report::read(dir.path().join("report.json")).unwrap();
@@ -130,6 +131,7 @@ fn a_router_that_learned_nothing_is_flagged_and_fails_a_chance_gate() {
             &eval,
             Context::default(),
             None,
+            tierwise_eval::null::PERMUTATIONS,
         );
         let test = r.permutation.as_ref().unwrap();
         assert_eq!(test.permutations, 99);
@@ -147,5 +149,16 @@ fn a_router_that_learned_nothing_is_flagged_and_fails_a_chance_gate() {
         assert!(md.contains("Against chance: the router's AIQ is"), "{md}");
         let back = Report::read(dir.path().join("report.json")).unwrap();
         assert_eq!(back.permutation, r.permutation);
+        // Without the test, a gate that fails on chance refuses the report rather than pass it.
+        let mut untested = back;
+        untested.permutation = None;
+        let e = gate
+            .check(&untested, "r.json", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("r.json") && e.contains("--permutations 0"),
+            "{e}"
+        );
     }
 }
