@@ -71,12 +71,17 @@ pub fn test(
 ) -> PermutationTest {
     let nt = table.n_tiers();
     let aiq = Evaluator::new(table, preds).sample(None).aiq;
+    let groups = groups(preds, nt);
+    // One scratch copy per worker: each permutation overwrites its rows.
     let null: Vec<f64> = (0..permutations)
         .into_par_iter()
-        .map(|k| {
-            let p = permuted(preds, nt, seed.wrapping_add(k as u64));
-            Evaluator::new(table, &p).sample(None).aiq
-        })
+        .map_init(
+            || preds.clone(),
+            |scratch, k| {
+                deal(preds, nt, &groups, seed.wrapping_add(k as u64), scratch);
+                Evaluator::new(table, scratch).sample(None).aiq
+            },
+        )
         .collect();
     let null_aiq = null.iter().sum::<f64>() / permutations.max(1) as f64;
     let above = null.iter().filter(|&&a| a >= aiq).count();
@@ -94,28 +99,38 @@ pub fn test(
 /// that share a choosable row (the router's choice per feature tag stays with the tag), by a
 /// permutation seeded with `seed`. Expected costs and choosable rows stay with their prompts.
 pub fn permuted(preds: &Predictions, nt: usize, seed: u64) -> Predictions {
-    let n = preds.chosen.len();
-    let mut groups: HashMap<&[bool], Vec<usize>> = HashMap::new();
-    for i in 0..n {
-        groups
+    let mut out = preds.clone();
+    deal(preds, nt, &groups(preds, nt), seed, &mut out);
+    out
+}
+
+/// The prompts of each distinct choosable row, in order of their first prompt.
+fn groups(preds: &Predictions, nt: usize) -> Vec<Vec<usize>> {
+    let mut by_row: HashMap<&[bool], Vec<usize>> = HashMap::new();
+    for i in 0..preds.chosen.len() {
+        by_row
             .entry(preds.choosable_row(i, nt))
             .or_default()
             .push(i);
     }
     // Deal the groups in prompt order, so the permutation depends on the seed alone.
-    let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let mut groups: Vec<Vec<usize>> = by_row.into_values().collect();
     groups.sort_unstable_by_key(|g| g[0]);
+    groups
+}
+
+/// Write into `out` (a copy of `preds`) the rows of `preds` dealt within each group.
+fn deal(preds: &Predictions, nt: usize, groups: &[Vec<usize>], seed: u64, out: &mut Predictions) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = preds.clone();
+    let mut from = Vec::new();
     for to in groups {
-        let mut from = to.clone();
+        from.clone_from(to);
         from.shuffle(&mut rng);
         for (&i, &j) in to.iter().zip(&from) {
             out.p[i * nt..(i + 1) * nt].copy_from_slice(&preds.p[j * nt..(j + 1) * nt]);
             out.chosen[i] = preds.chosen[j];
         }
     }
-    out
 }
 
 #[cfg(test)]
