@@ -40,7 +40,8 @@ pub struct Args {
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
     /// Permutations of the test against chance: the router's AIQ against its own predictions
-    /// dealt to random prompts (0 skips it; at 100,000 prompts × 11 tiers, 99 take about 3 s).
+    /// dealt to random prompts. Its p-value is at least 1 / (1 + N), so with fewer than 20 the
+    /// report always warns; 0 skips the test. At 100,000 prompts × 11 tiers, 99 take about 3 s.
     #[arg(long, default_value_t = tierwise_eval::null::PERMUTATIONS)]
     pub permutations: usize,
     /// Skip (and count) invalid log lines instead of stopping at the first.
