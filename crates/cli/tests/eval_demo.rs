@@ -107,6 +107,21 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
     }
     let dir = tempfile::tempdir().unwrap();
     let p = |f: &str| dir.path().join(f);
+    // `tierwise eval` of the router in `model` on `logs`, into `out`, with `extra` flags.
+    let eval = |model: &str, logs: &Path, out: &str, extra: &[&str]| -> String {
+        let (model, out) = (p(model), p(out));
+        let mut args = vec![
+            "eval",
+            "--model",
+            s(&model),
+            "--logs",
+            s(logs),
+            "--out",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        ok(&args)
+    };
     let tiers = demo.join("tiers.toml");
     let heldout = demo.join("heldout.jsonl");
     let trained = ok(&[
@@ -142,15 +157,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         svg.contains("target: 98% of large&apos;s quality") && svg.contains("(quality=0.98)"),
         "{svg}"
     );
-    ok(&[
-        "eval",
-        "--model",
-        s(&p("real")),
-        "--logs",
-        s(&heldout),
-        "--out",
-        s(&p("r-real")),
-    ]);
+    eval("real", &heldout, "r-real", &[]);
     ok(&[
         "route",
         "--model",
@@ -332,15 +339,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         "--out",
         s(&p("shuf")),
     ]);
-    ok(&[
-        "eval",
-        "--model",
-        s(&p("shuf")),
-        "--logs",
-        s(&heldout),
-        "--out",
-        s(&p("r-shuf")),
-    ]);
+    eval("shuf", &heldout, "r-shuf", &[]);
     // (e) held-out prompts like the training ones: what validation predicted holds. The same
     // prompts with every score halved: the realised quality falls short, and the report says so.
     let warnings = |dir: &str| -> Vec<String> {
@@ -379,15 +378,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         })
         .collect();
     std::fs::write(p("halved.jsonl"), halved).unwrap();
-    let text = ok(&[
-        "eval",
-        "--model",
-        s(&p("real")),
-        "--logs",
-        s(&p("halved.jsonl")),
-        "--out",
-        s(&p("r-halved")),
-    ]);
+    let text = eval("real", &p("halved.jsonl"), "r-halved", &[]);
     let drift: Vec<String> = warnings("r-halved")
         .into_iter()
         .filter(|w| w.starts_with("DRIFT"))
@@ -421,17 +412,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
     );
     assert!(p_value("r-shuf").unwrap() >= 0.05);
     // `--permutations 0` skips the test; a gate that fails on chance then refuses the report.
-    let text = ok(&[
-        "eval",
-        "--model",
-        s(&p("real")),
-        "--logs",
-        s(&heldout),
-        "--out",
-        s(&p("r-untested")),
-        "--permutations",
-        "0",
-    ]);
+    let text = eval("real", &heldout, "r-untested", &["--permutations", "0"]);
     assert!(!text.contains("dealt to random prompts"), "{text}");
     assert_eq!(
         read(p("r-untested").join("report.json"))["permutation"],
