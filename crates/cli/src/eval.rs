@@ -191,6 +191,24 @@ pub fn run(args: Args) -> Result<()> {
         m("zero_router_aiq"),
         args.out.display()
     );
+    let within: Vec<String> = report
+        .features
+        .iter()
+        .filter_map(|f| {
+            let t = f.permutation.as_ref().filter(|t| t.warning().is_some())?;
+            Some(format!(
+                "`{}` ({} prompts, p = {:.2})",
+                f.feature, f.prompts, t.p_value
+            ))
+        })
+        .collect();
+    if !within.is_empty() {
+        println!(
+            "within chance by feature: {} (the router's choices there score no better than its \
+             predictions dealt to random prompts of the feature)",
+            within.join(", ")
+        );
+    }
     Ok(())
 }
 

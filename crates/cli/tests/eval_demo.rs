@@ -339,7 +339,7 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         "--out",
         s(&p("shuf")),
     ]);
-    eval("shuf", &heldout, "r-shuf", &[]);
+    let shuf_text = eval("shuf", &heldout, "r-shuf", &[]);
     // (e) held-out prompts like the training ones: what validation predicted holds. The same
     // prompts with every score halved: the realised quality falls short, and the report says so.
     let warnings = |dir: &str| -> Vec<String> {
@@ -411,6 +411,21 @@ fn demo_router_report_matches_independent_metrics_and_gate_separates_shuffled_la
         warnings("r-real")
     );
     assert!(p_value("r-shuf").unwrap() >= 0.05);
+    // The same test per feature tag: the shuffled-label router is named within chance on
+    // features, and every feature of both reports carries its own test.
+    assert!(
+        shuf_text.contains("within chance by feature: `"),
+        "{shuf_text}"
+    );
+    for dir in ["r-real", "r-shuf"] {
+        let features = read(p(dir).join("report.json"))["features"].clone();
+        let features = features.as_array().unwrap();
+        assert_eq!(features.len(), 5, "{dir}");
+        for f in features {
+            let pv = f["permutation"]["p_value"].as_f64().unwrap();
+            assert!(pv > 0.0 && pv <= 1.0 && f["aiq"].is_f64(), "{dir}: {f}");
+        }
+    }
     // `--permutations 0` skips the test; a gate that fails on chance then refuses the report.
     let text = eval("real", &heldout, "r-untested", &["--permutations", "0"]);
     assert!(!text.contains("dealt to random prompts"), "{text}");

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::bootstrap::Estimate;
+use crate::null;
 use crate::report::Report;
 
 /// Headline metrics in display order: (name, label, is a cost).
@@ -220,12 +221,13 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
         let _ = writeln!(
             s,
             "## By feature\n\n| feature | prompts | router quality | router cost | best tier | its \
-             quality | its cost | oracle quality |\n|---|---:|---:|---:|---|---:|---:|---:|"
+             quality | its cost | oracle quality | AIQ | vs permuted (p) |\n\
+             |---|---:|---:|---:|---|---:|---:|---:|---:|---:|"
         );
         for f in &r.features {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | `{}` | {} | {} | {} |",
+                "| {} | {} | {} | {} | `{}` | {} | {} | {} | {} | {} |",
                 f.feature,
                 f.prompts,
                 num(f.router_quality),
@@ -233,7 +235,33 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
                 f.best_tier,
                 num(f.best_tier_quality),
                 num(f.best_tier_cost),
-                num(f.oracle_quality)
+                num(f.oracle_quality),
+                f.aiq.map_or_else(|| "–".into(), num),
+                f.permutation.as_ref().map_or_else(
+                    || "–".into(),
+                    |t| format!("{:+.4} ({:.2})", t.aiq_vs_permuted, t.p_value)
+                )
+            );
+        }
+        let within: Vec<&str> = r
+            .features
+            .iter()
+            .filter(|f| {
+                f.permutation
+                    .as_ref()
+                    .is_some_and(|t| t.warning().is_some())
+            })
+            .map(|f| f.feature.as_str())
+            .collect();
+        if !within.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nWithin chance (permutation p ≥ {}) on: {}. On these prompts the router's \
+                 choices score no better than its own predictions dealt to random prompts of the \
+                 same feature: it has not shown that it learned which of them each tier passes \
+                 (few prompts give the test little power).",
+                null::ALPHA,
+                within.join(", ")
             );
         }
         s.push('\n');

@@ -125,6 +125,16 @@ pub struct FeatureRow {
     pub best_tier_cost: f64,
     /// Oracle quality.
     pub oracle_quality: f64,
+    /// The router's AIQ on these prompts (over their own cost range); absent in reports
+    /// written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aiq: Option<f64>,
+    /// The permutation test on these prompts alone ([`null::test`], the report's seed and
+    /// count): whether the router learned anything from the prompts of this feature. Absent
+    /// when the eval ran with no permutations. Informative only: no warning, and no gate
+    /// reads it, since a small feature's test has little power.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permutation: Option<PermutationTest>,
 }
 
 /// The whole report.
@@ -290,7 +300,7 @@ impl Report {
                 predicted_cost: context.predicted_cost,
             },
             permutation,
-            features: features(table, preds),
+            features: features(table, preds, permutations, eval.options.seed),
             leakage,
             warnings,
             curves: Curves {
@@ -321,7 +331,12 @@ impl Report {
     }
 }
 
-fn features(table: &EvalTable, preds: &Predictions) -> Vec<FeatureRow> {
+fn features(
+    table: &EvalTable,
+    preds: &Predictions,
+    permutations: usize,
+    seed: u64,
+) -> Vec<FeatureRow> {
     if table.features.iter().all(Option::is_none) {
         return Vec::new();
     }
@@ -345,6 +360,8 @@ fn features(table: &EvalTable, preds: &Predictions) -> Vec<FeatureRow> {
                 best_tier_quality: s.tier_quality[s.best_tier],
                 best_tier_cost: s.tier_cost[s.best_tier],
                 oracle_quality: s.oracle.1,
+                aiq: Some(s.aiq),
+                permutation: (permutations > 0).then(|| null::test(&sub, &sp, permutations, seed)),
             }
         })
         .collect()

@@ -162,3 +162,73 @@ fn a_router_that_learned_nothing_is_flagged_and_fails_a_chance_gate() {
         );
     }
 }
+
+#[test]
+fn the_features_the_router_learned_nothing_on_are_named() {
+    // Skilled on `search`; on `support` (every third prompt) each p is a coin toss.
+    let (t, mut preds) = synthetic(900, 0.9, 4);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for i in (0..t.len()).step_by(3) {
+        for k in 0..3 {
+            let pass = t.q(i, k) >= 0.5;
+            preds.p[i * 3 + k] = if pass == rng.random_bool(0.5) {
+                0.9
+            } else {
+                0.1
+            };
+        }
+        preds.chosen[i] = (0..3).find(|&k| preds.p[i * 3 + k] >= 0.5).unwrap_or(2);
+    }
+    let opts = BootstrapOptions {
+        resamples: 100,
+        seed: 3,
+    };
+    let eval = evaluate(&t, &preds, opts).unwrap();
+    let build = |permutations| {
+        Report::build(
+            &t,
+            Default::default(),
+            &preds,
+            &eval,
+            Context::default(),
+            None,
+            permutations,
+        )
+    };
+    let r = build(99);
+    let by = |name: &str| r.features.iter().find(|f| f.feature == name).unwrap();
+    let (search, support) = (by("search"), by("support"));
+    assert_eq!((search.prompts, support.prompts), (600, 300));
+    for f in [search, support] {
+        let test = f.permutation.as_ref().unwrap();
+        assert_eq!(Some(test.aiq), f.aiq, "{}", f.feature);
+        assert_eq!(test.permutations, 99);
+    }
+    let p = |f: &report::FeatureRow| f.permutation.as_ref().unwrap().p_value;
+    assert!(p(search) < 0.05, "{search:?}");
+    assert!(p(support) >= 0.05, "{support:?}");
+    // The whole set is clear of chance: the per-feature test is what names `support`.
+    assert!(r.permutation.as_ref().unwrap().p_value < 0.05);
+    assert!(!r.warnings.iter().any(|w| w.starts_with("CHANCE")));
+
+    let dir = tempfile::tempdir().unwrap();
+    report::write(dir.path(), &r, None).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains("| AIQ | vs permuted (p) |")
+            && md.contains("Within chance (permutation p ≥ 0.05) on: support."),
+        "{md}"
+    );
+    let back = Report::read(dir.path().join("report.json")).unwrap();
+    assert_eq!(back.features, r.features);
+
+    // No permutations: per-feature AIQ still, no test, no line.
+    let r0 = build(0);
+    assert!(r0
+        .features
+        .iter()
+        .all(|f| f.permutation.is_none() && f.aiq.is_some()));
+    report::write(dir.path(), &r0, None).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(!md.contains("Within chance"), "{md}");
+}
