@@ -43,6 +43,17 @@ fn synthetic(n: usize, skill: f64, seed: u64) -> (EvalTable, Predictions) {
     )
 }
 
+/// A report with no counts, context or leakage check.
+fn bare_report(
+    t: &EvalTable,
+    preds: &Predictions,
+    eval: &tierwise_eval::Evaluation,
+    permutations: usize,
+) -> Report {
+    let ctx = Context::default();
+    Report::build(t, Default::default(), preds, eval, ctx, None, permutations)
+}
+
 #[test]
 fn writes_a_report_a_person_can_read() {
     let (t, preds) = synthetic(400, 0.85, 1);
@@ -124,15 +135,7 @@ fn a_router_that_learned_nothing_is_flagged_and_fails_a_chance_gate() {
     for (skill, learned) in [(0.85, true), (0.5, false)] {
         let (t, preds) = synthetic(600, skill, 2);
         let eval = evaluate(&t, &preds, opts).unwrap();
-        let r = Report::build(
-            &t,
-            Default::default(),
-            &preds,
-            &eval,
-            Context::default(),
-            None,
-            tierwise_eval::null::PERMUTATIONS,
-        );
+        let r = bare_report(&t, &preds, &eval, tierwise_eval::null::PERMUTATIONS);
         let test = r.permutation.as_ref().unwrap();
         assert_eq!(test.permutations, 99);
         assert_eq!(test.aiq, eval.point.aiq);
@@ -184,17 +187,7 @@ fn the_features_the_router_learned_nothing_on_are_named() {
         seed: 3,
     };
     let eval = evaluate(&t, &preds, opts).unwrap();
-    let build = |permutations| {
-        Report::build(
-            &t,
-            Default::default(),
-            &preds,
-            &eval,
-            Context::default(),
-            None,
-            permutations,
-        )
-    };
+    let build = |permutations| bare_report(&t, &preds, &eval, permutations);
     let r = build(99);
     let by = |name: &str| r.features.iter().find(|f| f.feature == name).unwrap();
     let (search, support) = (by("search"), by("support"));
