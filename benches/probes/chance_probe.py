@@ -4,9 +4,12 @@
 Not part of the product; the evidence behind the issue note's reading of RouterBench Winogrande.
 AIQ takes the upper hull of a router's points, so a router that only scatters prompts across the
 tiers beats the no-features prior by a little (crates/eval/src/null.rs). This probe scores
-per-tier logistic regression on three featurisers (all-MiniLM-L6-v2 sentence embeddings, the
-mean of its input token vectors (`static`), TF-IDF of word uni- and bigrams) at a few
-penalties, by 5-fold CV over fold seeds S, S+1, ..., against:
+per-tier logistic regression on five featurisers (all-MiniLM-L6-v2 sentence embeddings, the
+mean of its input token vectors (`static`), TF-IDF of word uni- and bigrams, and the router's
+kind of bag: each uni- and bigram seen in 2 training prompts, counted and divided by the
+prompt's count (`bag`), and the same times each n-gram's IDF (`bag-idf`)) at a few penalties
+(the bags, whose values are ~1/length, at larger C), by 5-fold CV over fold seeds S, S+1, ...,
+against:
 - the no-features prior (smoothed training pass rates), and
 - the same predictions dealt to random prompts (3 permutations per draw): the lead over these
   is what the featuriser learned about which prompt each tier passes.
@@ -14,7 +17,8 @@ Like the router, every method chooses only among the tiers the prior chooses ove
 (`choosable`, from session 21), the best tier always among them.
 
 Setup as for encoder_probe.py. Usage:
-  benches/probes/chance_probe.py --model DIR [--seed 101] [--seeds 20] [--C 1 10] [SET ...]
+  benches/probes/chance_probe.py --model DIR [--seed 101] [--seeds 20] [--C 1 10]
+      [--bag-C 100 1000] [SET ...]
   SET among mbpp arc winogrande (default: winogrande).
 """
 import argparse, os, sys
@@ -22,7 +26,8 @@ import argparse, os, sys
 import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from encoder_probe import DATA, MiniLM, aiq, load, sweep  # noqa: E402
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
@@ -35,12 +40,22 @@ def choosable(y, c):
     return sorted(keep | {int(np.argmax(y.mean(0)))})
 
 
+def bags(train, test):
+    """The mean bag of uni- and bigrams seen in 2 training prompts, without and with IDF."""
+    v = CountVectorizer(ngram_range=(1, 2), min_df=2)
+    a, b = v.fit_transform(train).astype(float), v.transform(test).astype(float)
+    idf = sp.diags(np.log((1 + a.shape[0]) / (1 + (a > 0).sum(0).A1)) + 1)
+    a, b = (sp.diags(1 / np.maximum(x.sum(1).A1, 1)) @ x for x in (a, b))
+    return {'bag': (a, b), 'bag-idf': (a @ idf, b @ idf)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', required=True)
     ap.add_argument('--seed', type=int, default=101)
     ap.add_argument('--seeds', type=int, default=20)
     ap.add_argument('--C', type=float, nargs='+', default=[1.0, 10.0])
+    ap.add_argument('--bag-C', type=float, nargs='+', default=[100.0, 1000.0])
     ap.add_argument('sets', nargs='*', default=['winogrande'])
     args = ap.parse_args()
     if not os.path.isdir(DATA):
@@ -61,10 +76,11 @@ def main():
                 v = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
                 feats = {k: (x[tr], x[te]) for k, x in dense.items()}
                 feats['tfidf'] = (v.fit_transform(texts[tr]), v.transform(texts[te]))
+                feats.update(bags(texts[tr], texts[te]))
                 for t in keep:
                     ps['prior'][te, t] = (y[tr, t].sum() + 0.5) / (len(tr) + 1)
                 for f, (a, b) in feats.items():
-                    for C in args.C:
+                    for C in (args.bag_C if f.startswith('bag') else args.C):
                         p = ps.setdefault(f'{f} C={C:g}', np.full(q.shape, -1.0))
                         for t in keep:
                             lr = LogisticRegression(C=C, max_iter=3000).fit(a, y[tr, t])

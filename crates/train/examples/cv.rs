@@ -239,6 +239,9 @@ fn options(seed: u64) -> TrainOptions {
     if let (Some(v), Some(l)) = (env("TW_LIN_MINCOUNT"), opts.linear.as_mut()) {
         l.min_count = v as usize;
     }
+    if let (Ok("1"), Some(l)) = (std::env::var("TW_LIN_IDF").as_deref(), opts.linear.as_mut()) {
+        l.idf = true;
+    }
     if let (Some(v), Some(l)) = (env("TW_LIN_EPOCHS"), opts.linear.as_mut()) {
         l.epochs = v as usize;
     }

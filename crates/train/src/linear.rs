@@ -37,6 +37,12 @@ pub struct LinearConfig {
     /// seeds on four sets at once (RouterBench ARC, MBPP, Winogrande, RouteLLM GSM8K): 0.2
     /// (equal with four MLP members) left GSM8K behind TF-IDF, 0.55 MBPP behind the prior.
     pub share: Option<f64>,
+    /// Experimental, off by default: weight each bucket of the bag by its IDF over the training
+    /// prompts (`ln((1 + n) / (1 + df)) + 1`) while fitting, folded into the exported row
+    /// weights (serving and the artifact are unchanged). A per-tier regression on the plain
+    /// mean bag misses the signal on RouterBench Winogrande that the IDF-weighted bag keeps
+    /// (`benches/probes/chance_probe.py`); not yet validated on every set.
+    pub idf: bool,
 }
 
 impl Default for LinearConfig {
@@ -47,6 +53,7 @@ impl Default for LinearConfig {
             l2: vec![1e-5, 1e-4, 1e-3, 1e-2],
             min_count: 2,
             share: Some(0.4),
+            idf: false,
         }
     }
 }
@@ -118,6 +125,15 @@ pub fn fit(
 ) -> Trained {
     let nt = data.tiers;
     let (rows, row_prompts) = embedding_rows(data, train, cfg.min_count);
+    // Each row's weight in the fit (its IDF, or 1), folded into its exported weight.
+    let n = train.len() as f32;
+    let idf: Vec<f32> = row_prompts
+        .iter()
+        .map(|&df| match cfg.idf {
+            true => ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0,
+            false => 1.0,
+        })
+        .collect();
     // Each prompt's mean token vector, once.
     let means: Vec<Vec<f32>> = match vectors {
         Some(v) => data.examples.par_iter().map(|e| v.mean(e)).collect(),
@@ -129,7 +145,9 @@ pub fn fit(
         .par_iter()
         .enumerate()
         .map(|(p, e)| {
-            let sparse = bag_on_rows(e, &rows).collect();
+            let sparse = bag_on_rows(e, &rows)
+                .map(|(r, v)| (r, v * idf[r as usize]))
+                .collect();
             let mut num = Vec::with_capacity(e.dense.len());
             scale.apply(&e.dense, &mut num);
             let mut dense: Vec<f64> = num.iter().map(|&x| x as f64 * NUMERIC_SCALE).collect();
@@ -214,7 +232,7 @@ pub fn fit(
         .into_iter()
         .zip(&dense)
         .map(|(w, r)| Fit {
-            w,
+            w: w.iter().zip(&idf).map(|(w, i)| w * i).collect(),
             // The served net reads the standardised numeric features.
             u: r.w
                 .iter()
@@ -734,5 +752,58 @@ mod tests {
         let e = &fit1.net.embedding;
         // Tier 0: bucket 2 (odd prompts, which pass) far above bucket 1.
         assert!(e[row(2)] - e[row(1)] > 4.0, "{e:?}");
+    }
+
+    /// With IDF weights the bag's fit reads each bucket scaled by its IDF, and the exported
+    /// rows carry it: the served net, on the plain mean bag, gives back the validation loss the
+    /// fit chose by, and the rows differ from the plain fit's.
+    #[test]
+    fn idf_weights_fold_into_the_rows() {
+        let n = 200;
+        let examples: Vec<Example> = (0..n)
+            .map(|i| Example {
+                buckets: vec![1 + (i % 2) as u32, 5, 10 + (i % 7) as u32],
+                weights: vec![0.4, 0.4, 0.2],
+                dense: vec![(i % 5) as f32],
+            })
+            .collect();
+        let y: Vec<f32> = (0..n).flat_map(|i| [(i % 2) as f32, 1.0]).collect();
+        let case = two_tiers(examples, y);
+        let cfg = LinearConfig {
+            idf: true,
+            ..LinearConfig::default()
+        };
+        let fit_idf = |seed| {
+            fit(
+                &case.data,
+                &case.train,
+                &case.val,
+                &case.scale,
+                &cfg,
+                seed,
+                None,
+            )
+        };
+        let out = fit_idf(9);
+        assert_eq!(out.net.embedding, fit_idf(9).net.embedding);
+        assert!(out.best_epoch >= 1, "the bag was kept");
+        let mut loss = 0.0;
+        for &p in &case.val {
+            let e = &case.data.examples[p];
+            let bag: Vec<(u32, f32)> = e.buckets.iter().copied().zip(e.weights.clone()).collect();
+            let mut x = Vec::new();
+            case.scale.apply(&e.dense, &mut x);
+            let z = reference_logits(&out.net, &bag, &x);
+            for t in 0..2 {
+                loss += ridge::bce(z[t] as f64, case.data.y[p * 2 + t] as f64);
+            }
+        }
+        let loss = loss / (2 * case.val.len()) as f64;
+        assert!(
+            (loss - out.val_loss).abs() < 1e-4,
+            "{loss} vs {}",
+            out.val_loss
+        );
+        assert_ne!(out.net.embedding, case.fit(9).net.embedding);
     }
 }
