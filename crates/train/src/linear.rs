@@ -794,8 +794,8 @@ mod tests {
             let mut x = Vec::new();
             case.scale.apply(&e.dense, &mut x);
             let z = reference_logits(&out.net, &bag, &x);
-            for t in 0..2 {
-                loss += ridge::bce(z[t] as f64, case.data.y[p * 2 + t] as f64);
+            for (t, &z) in z.iter().enumerate() {
+                loss += ridge::bce(z as f64, case.data.y[p * 2 + t] as f64);
             }
         }
         let loss = loss / (2 * case.val.len()) as f64;
