@@ -41,7 +41,8 @@ pub struct Args {
     pub resamples: usize,
     /// Permutations of the test against chance: the router's AIQ against its own predictions
     /// dealt to random prompts. Its p-value is at least 1 / (1 + N), so with fewer than 20 the
-    /// report always warns; 0 skips the test. At 100,000 prompts × 11 tiers, 99 take about 3 s.
+    /// report always warns; 0 skips the test. The test runs on the whole set and again on each
+    /// feature tag's prompts; at 100,000 prompts × 11 tiers, 99 take about 3 s each time.
     #[arg(long, default_value_t = tierwise_eval::null::PERMUTATIONS)]
     pub permutations: usize,
     /// Skip (and count) invalid log lines instead of stopping at the first.
