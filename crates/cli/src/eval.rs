@@ -196,7 +196,7 @@ pub fn run(args: Args) -> Result<()> {
         .features
         .iter()
         .filter_map(|f| {
-            let t = f.permutation.as_ref().filter(|t| t.warning().is_some())?;
+            let t = f.within_chance()?;
             Some(format!(
                 "`{}` ({} prompts, p = {:.2})",
                 f.feature, f.prompts, t.p_value

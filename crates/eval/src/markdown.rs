@@ -246,11 +246,7 @@ pub fn render(r: &Report, baseline: Option<&Report>) -> String {
         let within: Vec<&str> = r
             .features
             .iter()
-            .filter(|f| {
-                f.permutation
-                    .as_ref()
-                    .is_some_and(|t| t.warning().is_some())
-            })
+            .filter(|f| f.within_chance().is_some())
             .map(|f| f.feature.as_str())
             .collect();
         if !within.is_empty() {

@@ -49,9 +49,14 @@ pub struct PermutationTest {
 }
 
 impl PermutationTest {
-    /// The report warning when `p_value` ≥ [`ALPHA`].
+    /// Whether the router is within chance: `p_value` ≥ [`ALPHA`].
+    pub fn within_chance(&self) -> bool {
+        self.p_value >= ALPHA
+    }
+
+    /// The report warning when the router is [within chance](Self::within_chance).
     pub fn warning(&self) -> Option<String> {
-        (self.p_value >= ALPHA).then(|| {
+        self.within_chance().then(|| {
             format!(
                 "{PREFIX}: the router's AIQ ({:.4}) is within chance of its own predictions dealt \
                  to random prompts (mean {:.4} over {} permutations, p = {:.2}): on these prompts \

@@ -137,6 +137,13 @@ pub struct FeatureRow {
     pub permutation: Option<PermutationTest>,
 }
 
+impl FeatureRow {
+    /// This feature's permutation test, when it ran and found the router within chance.
+    pub fn within_chance(&self) -> Option<&PermutationTest> {
+        self.permutation.as_ref().filter(|t| t.within_chance())
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
